@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 INVENTORIES = ROOT / "tests" / "playbooks" / "inventories"
 
 
-def run_playbook(playbook: Path, inventory: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def run_playbook(playbook: Path, inventory: Path | str, *extra: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".cache" / "collections")
     env["ANSIBLE_NOCOLOR"] = "1"
@@ -43,3 +43,25 @@ def test_site_refuses_bad_inventory_before_touching_hosts(inventory: str, messag
     assert message in output, output
     assert "UNREACHABLE" not in output, output
     assert "changed=0" in output, output
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("bad_checksum", "postgresql_source_checksum says sha256:" + "0" * 64),
+        ("missing_checksum", "postgresql_source_checksum is empty"),
+        ("malformed_checksum", 'postgresql_source_checksum is "md5:1234" but must look like'),
+        ("missing_archive", "but no such file exists on the controller"),
+    ],
+)
+def test_postgresql_role_refuses_bad_source_before_changing_anything(case: str, message: str) -> None:
+    """tests/playbooks/postgresql_bad_checksum.yml asserts the failure and that nothing was created."""
+    result = run_playbook(
+        ROOT / "tests" / "playbooks" / "postgresql_bad_checksum.yml", "localhost,",
+        "-e", f"pgha_test_case={case}",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert message in output, output
+    if case == "bad_checksum":
+        assert "The checksum of " in output and " is sha256:" in output, output
