@@ -14,6 +14,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PATRONI_VERSION="${PATRONI_VERSION:-4.1.5}"
 PATRONI_VENV="${PATRONI_VENV:-$ROOT/.cache/patroni-venv}"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+# The venv must be usable by the postgres OS user: build it from the system Python.
+PATRONI_PYTHON="${PATRONI_PYTHON:-/usr/bin/python3}"
 BASE="${PGHA_IT_DIR:-/tmp/pgha-it}"
 ETCD_CLIENT_PORT=23790
 ETCD_PEER_PORT=23800
@@ -32,7 +34,7 @@ install() {
   command -v etcd >/dev/null || pkgs+=(etcd-server)
   [ -x "$PG_BIN/postgres" ] || pkgs+=(postgresql-15)
   command -v psql >/dev/null || pkgs+=(postgresql-client-15)
-  python3 -c 'import ensurepip' 2>/dev/null || pkgs+=(python3-venv)
+  "$PATRONI_PYTHON" -c 'import ensurepip' 2>/dev/null || pkgs+=(python3-venv)
   command -v curl >/dev/null || pkgs+=(curl)
   if [ "${#pkgs[@]}" -gt 0 ]; then
     [ "$(id -u)" = 0 ] || { log "missing packages ${pkgs[*]}: run as root or install them"; exit 1; }
@@ -45,9 +47,10 @@ install() {
     log "stopping Debian's own PostgreSQL cluster(s)"
     pg_lsclusters -h | awk '$4 == "online" {print $1, $2}' | while read -r v c; do pg_ctlcluster "$v" "$c" stop || true; done
   fi
-  if [ ! -x "$PATRONI_VENV/bin/patroni" ] || ! "$PATRONI_VENV/bin/patroni" --version 2>/dev/null | grep -q "$PATRONI_VERSION"; then
+  if [ ! -x "$PATRONI_VENV/bin/patroni" ] || ! run_as_pg "$PATRONI_VENV/bin/patroni" --version 2>/dev/null | grep -q "$PATRONI_VERSION"; then
     log "creating $PATRONI_VENV with patroni $PATRONI_VERSION"
-    python3 -m venv "$PATRONI_VENV"
+    rm -rf "$PATRONI_VENV"
+    "$PATRONI_PYTHON" -m venv "$PATRONI_VENV"
     "$PATRONI_VENV/bin/pip" install -q "patroni[etcd3,psycopg3]==$PATRONI_VERSION"
   fi
 }

@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+# Copyright: pgha.patroni contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Attribute descriptions shared by every pgha.patroni module."""
+
+    DOCUMENTATION = r"""
+options: {}
+attributes:
+  check_mode:
+    description:
+      - Can run in check mode and return the changed status prediction without
+        sending any request that changes the cluster (only reads are sent).
+  diff_mode:
+    description:
+      - Will return details on what has changed (or possibly needs changing in
+        check mode), when in diff mode.
+  idempotent:
+    description:
+      - When run twice in a row with the same arguments against an unchanged cluster,
+        the second run reports no change.
+"""

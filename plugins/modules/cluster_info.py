@@ -1,0 +1,141 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pgha.patroni contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cluster_info
+short_description: Read the state of a Patroni cluster through its REST API
+version_added: 0.1.0
+description:
+  - Reads C(GET /cluster) and C(GET /config) of a Patroni cluster and returns its members
+    (role, state, timeline, lag, pending restart, tags), the leader, whether the cluster is
+    paused, any scheduled switchover or restart, and the dynamic configuration.
+  - The idempotent equivalent of C(patronictl list) and C(patronictl show-config). Never changes anything.
+author: pgha.patroni contributors
+extends_documentation_fragment:
+  - pgha.patroni.connection
+  - pgha.patroni.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+options: {}
+seealso:
+  - module: pgha.patroni.switchover
+  - module: pgha.patroni.edit_config
+"""
+
+EXAMPLES = r"""
+- name: Read the cluster state
+  pgha.patroni.cluster_info:
+    api_url:
+      - http://10.0.0.11:8008
+      - http://10.0.0.12:8008
+    api_password: "{{ patroni_restapi_password }}"
+  register: patroni
+
+- name: Show the leader
+  ansible.builtin.debug:
+    msg: "{{ patroni.leader }} leads; pending restarts: {{ patroni.pending_restart }}"
+"""
+
+RETURN = r"""
+leader:
+  description: Name of the member holding the leader key, or null when there is none.
+  returned: always
+  type: str
+  sample: pg1
+paused:
+  description: Whether the cluster is in maintenance mode.
+  returned: always
+  type: bool
+  sample: false
+members:
+  description: One entry per member, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: Member name., type: str, returned: always}
+    host: {description: PostgreSQL host., type: str, returned: always}
+    port: {description: PostgreSQL port., type: int, returned: always}
+    api_url: {description: REST API URL the member publishes., type: str, returned: always}
+    role: {description: "C(leader), C(standby_leader), C(sync_standby), C(quorum_standby) or C(replica).", type: str, returned: always}
+    state: {description: "C(running), C(streaming), C(stopped), C(creating replica), ...", type: str, returned: always}
+    timeline: {description: PostgreSQL timeline., type: int, returned: always}
+    lag: {description: Replication lag in bytes (replicas), C(unknown) or null., type: raw, returned: always}
+    pending_restart: {description: Whether PostgreSQL must be restarted to apply settings., type: bool, returned: always}
+    pending_restart_reason: {description: Settings waiting for a restart with old and new values., type: dict, returned: always}
+    scheduled_restart: {description: A scheduled restart of this member, if any., type: dict, returned: always}
+    tags: {description: Patroni tags of the member (nofailover, noloadbalance, ...)., type: dict, returned: always}
+  sample:
+    - {name: pg1, host: 10.0.0.11, port: 5432, role: leader, state: running, timeline: 3, lag: null,
+       pending_restart: false, pending_restart_reason: {}, scheduled_restart: null, tags: {}}
+pending_restart:
+  description: Names of the members that wait for a restart.
+  returned: always
+  type: list
+  elements: str
+  sample: [pg2]
+scheduled_switchover:
+  description: The scheduled switchover (C(at), C(from), C(to)), or null.
+  returned: always
+  type: dict
+  sample: {at: "2030-01-01T03:00:00+00:00", from: pg1, to: pg2}
+scope:
+  description: The cluster name (Patroni scope).
+  returned: always
+  type: str
+  sample: main
+timeline:
+  description: Timeline of the leader, or null.
+  returned: always
+  type: int
+  sample: 3
+config:
+  description: The dynamic configuration (C(GET /config)).
+  returned: always
+  type: dict
+  sample: {ttl: 30, loop_wait: 10, retry_timeout: 10, postgresql: {parameters: {max_connections: 100}}}
+cluster:
+  description: Everything above in one dictionary (handy to pass on).
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
+    PatroniApiError,
+    client_from_module,
+    connection_argument_spec,
+)
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
+    leader_of,
+    summarize,
+)
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=connection_argument_spec(), supports_check_mode=True)
+    try:
+        client = client_from_module(module)
+        raw = client.cluster()
+        config = client.config()
+    except PatroniApiError as error:
+        module.fail_json(msg=str(error))
+    summary = summarize(raw)
+    leader = leader_of(raw)
+    summary["timeline"] = leader.get("timeline") if leader else None
+    summary["config"] = config
+    module.exit_json(changed=False, cluster=dict(summary), **summary)
+
+
+if __name__ == "__main__":
+    main()
