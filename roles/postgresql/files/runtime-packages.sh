@@ -17,7 +17,10 @@ owner() {
 find "$root" -type f \( -perm -u+x -o -name '*.so*' \) | while read -r file; do
     ldd "$file" 2>/dev/null | awk '$2 == "=>" && substr($3, 1, 1) == "/" { print $3 }' || true
 done | sort -u | while read -r lib; do
-    for candidate in "$(readlink -f "$lib")" "$lib" "/usr$lib"; do
+    # dpkg may record the file under /lib or /usr/lib (merged /usr), and
+    # by its soname link or its real name: try each spelling.
+    real="$(readlink -f "$lib")"
+    for candidate in "$real" "$lib" "/usr$real" "/usr$lib" "${real#/usr}" "${lib#/usr}"; do
         pkg="$(owner "$candidate")"
         if [ -n "$pkg" ]; then
             echo "$pkg"
