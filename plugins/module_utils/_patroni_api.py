@@ -319,3 +319,31 @@ def wait_until(check: Callable[[], bool], timeout: float, interval: float = 1.0,
         if clock() >= deadline:
             return False
         sleep(interval)
+
+
+def wait_for_leader(client: PatroniClient, candidate: str, expected_members: list[str], timeout: float,
+                    interval: float = 1.0) -> dict[str, Any]:
+    """Poll GET /cluster until ``candidate`` leads and runs and the others stream.
+
+    Returns the last /cluster answer; raises :class:`PatroniApiError` on timeout.
+    """
+    # imported here so that this file stays importable on its own in unit tests
+    from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (  # pylint: disable=import-outside-toplevel
+        leader_of,
+        switched_to,
+    )
+
+    last: dict[str, Any] = {}
+
+    def done() -> bool:
+        last.clear()
+        last.update(client.cluster())
+        return switched_to(last, candidate, expected_members)
+
+    if not wait_until(done, timeout, interval):
+        leader = leader_of(last) or {}
+        states = ", ".join(f"{m.get('name')}={m.get('role')}/{m.get('state')}" for m in last.get("members", []))
+        raise PatroniApiError(
+            f"{candidate} is not the running leader with every other member streaming after {timeout}s "
+            f"(leader: {leader.get('name') or 'none'}; members: {states or 'unknown'})")
+    return last

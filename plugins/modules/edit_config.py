@@ -1,0 +1,210 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pgha.patroni contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: edit_config
+short_description: Bring Patroni's dynamic configuration to a desired state
+version_added: 0.1.0
+description:
+  - Compares the desired part of the dynamic configuration with C(GET /config) and sends
+    C(PATCH /config) with only the difference (the idempotent C(patronictl edit-config)).
+  - Keys that O(config) does not mention are left alone; a V(null) value removes a key.
+  - Values are compared the way Patroni compares them (as strings, V(on)/V(true) alike),
+    so C(max_connections: 200) and C("200") are the same.
+  - Before sending anything it checks value types and C(ttl >= loop_wait + 2 * retry_timeout)
+    on the resulting configuration, because Patroni would silently adjust wrong timings.
+  - After the change it waits until the members picked it up and returns which members
+    now need a restart (see M(pgha.patroni.restart)).
+author: pgha.patroni contributors
+extends_documentation_fragment:
+  - pgha.patroni.connection
+  - pgha.patroni.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: Shows the dynamic configuration before and after.
+  idempotent:
+    support: full
+options:
+  config:
+    description:
+      - The desired dynamic configuration, nested like C(patronictl show-config) prints it,
+        for example C({postgresql: {parameters: {max_connections: 200}}, ttl: 30}).
+      - V(null) removes the key from the dynamic configuration.
+    type: dict
+    required: true
+  wait_pending:
+    description:
+      - After a change of C(postgresql.parameters), wait until the members applied it
+        (about two C(loop_wait) cycles) so that RV(pending_restart) is accurate.
+    type: bool
+    default: true
+seealso:
+  - module: pgha.patroni.restart
+  - module: pgha.patroni.cluster_info
+"""
+
+EXAMPLES = r"""
+- name: Raise max_connections (needs a restart afterwards)
+  pgha.patroni.edit_config:
+    api_url: http://10.0.0.11:8008
+    api_password: "{{ patroni_restapi_password }}"
+    config:
+      postgresql:
+        parameters:
+          max_connections: 200
+  register: edit
+
+- name: Restart the members that need it, in a safe order
+  pgha.patroni.restart:
+    api_url: http://10.0.0.11:8008
+    api_password: "{{ patroni_restapi_password }}"
+  when: edit.pending_restart | length > 0
+
+- name: Remove a setting and change the timings together
+  pgha.patroni.edit_config:
+    api_url: http://10.0.0.11:8008
+    api_password: "{{ patroni_restapi_password }}"
+    config:
+      ttl: 30
+      loop_wait: 10
+      retry_timeout: 10
+      postgresql:
+        parameters:
+          work_mem: null
+"""
+
+RETURN = r"""
+before:
+  description: The dynamic configuration before the task.
+  returned: always
+  type: dict
+  sample: {ttl: 30, postgresql: {parameters: {max_connections: 100}}}
+after:
+  description: The dynamic configuration after the task (predicted in check mode).
+  returned: always
+  type: dict
+  sample: {ttl: 30, postgresql: {parameters: {max_connections: 200}}}
+patch:
+  description: The body sent (or, in check mode, that would be sent) with C(PATCH /config); empty when nothing differs.
+  returned: always
+  type: dict
+  sample: {postgresql: {parameters: {max_connections: 200}}}
+changed_keys:
+  description: Dotted paths of the settings that change.
+  returned: always
+  type: list
+  elements: str
+  sample: [postgresql.parameters.max_connections]
+pending_restart:
+  description: Members that report a pending restart after the task.
+  returned: always
+  type: list
+  elements: str
+  sample: [pg1, pg2, pg3]
+restart_required:
+  description: Whether any member needs a restart.
+  returned: always
+  type: bool
+  sample: true
+actions:
+  description: The REST requests that changed something (method, url, body). Empty in check mode.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{method: PATCH, url: "http://10.0.0.11:8008/config", body: {postgresql: {parameters: {max_connections: 200}}}}]
+"""
+
+import time
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
+    PatroniApiError,
+    PatroniClient,
+    client_from_module,
+    connection_argument_spec,
+)
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
+    ValidationError,
+    apply_patch,
+    changed_paths,
+    config_patch,
+    summarize,
+    validate_config,
+)
+
+
+def wait_applied(client: PatroniClient, config: dict[str, Any]) -> list[str]:
+    """Give the members two HA loops to apply new parameters; return pending members.
+
+    Returns early once every member reports a pending restart.
+    """
+    loop_wait = int(config.get("loop_wait", 10) or 10)
+    deadline = time.monotonic() + 2 * loop_wait + 3
+    pending: list[str] = []
+    while True:
+        summary = summarize(client.cluster())
+        pending = summary["pending_restart"]
+        if len(pending) == len(summary["members"]) or time.monotonic() >= deadline:
+            return pending
+        time.sleep(1)
+
+
+def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
+    desired = module.params["config"]
+    current = client.config()
+    patch = config_patch(current, desired)
+    after = apply_patch(current, patch)
+    validate_config(desired, after)
+    result: dict[str, Any] = {
+        "changed": bool(patch),
+        "before": current,
+        "after": after,
+        "patch": patch,
+        "changed_keys": changed_paths(patch),
+        "actions": client.actions,
+    }
+    if module._diff:
+        result["diff"] = {"before": current, "after": after}
+    if patch and not module.check_mode:
+        result["after"] = client.patch_config(patch)
+        if module._diff:
+            result["diff"]["after"] = result["after"]
+        touches_parameters = any(p.startswith("postgresql.parameters.") for p in result["changed_keys"])
+        if module.params["wait_pending"] and touches_parameters:
+            result["pending_restart"] = wait_applied(client, result["after"])
+    if "pending_restart" not in result:
+        result["pending_restart"] = summarize(client.cluster())["pending_restart"]
+    result["restart_required"] = bool(result["pending_restart"])
+    return result
+
+
+def main() -> None:
+    spec = connection_argument_spec()
+    spec.update(
+        config={"type": "dict", "required": True},
+        wait_pending={"type": "bool", "default": True},
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    actions: list[dict[str, Any]] = []
+    try:
+        client = client_from_module(module)
+        actions = client.actions
+        result = run(module, client)
+    except ValidationError as error:
+        module.fail_json(msg=f"refusing to change the dynamic configuration: {error}", actions=actions)
+    except PatroniApiError as error:
+        module.fail_json(msg=str(error), actions=actions)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pgha.patroni contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: restart
+short_description: Restart PostgreSQL on Patroni members one at a time, in a safe order
+version_added: 0.1.0
+description:
+  - Restarts PostgreSQL through each member's C(POST /restart) (C(patronictl restart)).
+  - By default only members that report C(pending_restart) are restarted; with nothing
+    pending the task reports no change, so it can follow M(pgha.patroni.edit_config) every time.
+  - Rolling and ordered. With O(order=auto) the replicas go first, unless a shared-memory
+    setting (C(max_connections), C(max_worker_processes), C(max_wal_senders),
+    C(max_prepared_transactions), C(max_locks_per_transaction)) goes down, in which case the
+    primary goes first: a hot standby needs at least the primary's values. The direction is
+    read from the C(pending_restart_reason) Patroni 4 reports.
+  - After each member, waits until it runs again (leader) or streams again (replica), its
+    pending flag is gone, and every member that was healthy before is healthy again.
+  - With O(scheduled_at), schedules the restarts instead and returns at once.
+author: pgha.patroni contributors
+extends_documentation_fragment:
+  - pgha.patroni.connection
+  - pgha.patroni.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details: With O(pending_only=true) (the default). Otherwise every run restarts.
+options:
+  members:
+    description: Restart only these members (names). Default all members.
+    type: list
+    elements: str
+  role:
+    description: Restart only the primary, only replicas, or any member.
+    type: str
+    choices: [any, primary, replica]
+    default: any
+  pending_only:
+    description: Restart only members that report a pending restart.
+    type: bool
+    default: true
+  order:
+    description:
+      - V(auto) decides from the pending settings as described above;
+        V(replicas_first) and V(primary_first) force an order.
+    type: str
+    choices: [auto, replicas_first, primary_first]
+    default: auto
+  scheduled_at:
+    description:
+      - Schedule the restarts at this ISO 8601 time (with time zone) instead of restarting now.
+        A member that already has a restart scheduled at that time is left alone.
+    type: str
+  wait_timeout:
+    description: Seconds to wait for each member to be healthy again.
+    type: int
+    default: 120
+seealso:
+  - module: pgha.patroni.edit_config
+"""
+
+EXAMPLES = r"""
+- name: Restart the members that wait for it (replicas first when max_connections rose)
+  pgha.patroni.restart:
+    api_url: http://10.0.0.11:8008
+    api_password: "{{ patroni_restapi_password }}"
+
+- name: Restart every replica, pending or not
+  pgha.patroni.restart:
+    api_url: http://10.0.0.11:8008
+    api_password: "{{ patroni_restapi_password }}"
+    role: replica
+    pending_only: false
+"""
+
+RETURN = r"""
+restarted:
+  description: Members restarted (or scheduled, or to be restarted in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [pg2, pg3, pg1]
+order_reason:
+  description: Why this order.
+  returned: when something is restarted
+  type: str
+  sample: "a shared-memory setting rises: replicas first"
+before:
+  description: Per member, role, state and pending flag before the task.
+  returned: always
+  type: dict
+  sample: {pg1: {role: leader, state: running, pending_restart: true}}
+after:
+  description: The same after the task (predicted in check mode).
+  returned: always
+  type: dict
+  sample: {pg1: {role: leader, state: running, pending_restart: false}}
+actions:
+  description: The REST requests that changed something (method, url, body). Empty in check mode.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{method: POST, url: "http://10.0.0.12:8008/restart", body: {restart_pending: true}}]
+"""
+
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
+    PatroniApiError,
+    PatroniClient,
+    client_from_module,
+    connection_argument_spec,
+    wait_until,
+)
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
+    is_healthy,
+    member_by_name,
+    member_url,
+    restart_order,
+    select_restart_targets,
+)
+
+
+def state_of(cluster: dict[str, Any]) -> dict[str, Any]:
+    return {m["name"]: {"role": m.get("role"), "state": m.get("state"),
+                        "pending_restart": bool(m.get("pending_restart"))}
+            for m in cluster.get("members", [])}
+
+
+def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
+    p = module.params
+    cluster = client.cluster()
+    names = {m["name"] for m in cluster.get("members", [])}
+    unknown = sorted(set(p["members"] or []) - names)
+    if unknown:
+        raise PatroniApiError(f"unknown member(s) {', '.join(unknown)} (members: {', '.join(sorted(names))})")
+    before = state_of(cluster)
+    result: dict[str, Any] = {"changed": False, "before": before, "after": before, "restarted": [],
+                              "actions": client.actions}
+    targets = select_restart_targets(cluster, p["members"], p["role"], p["pending_only"])
+    if p["scheduled_at"]:
+        targets = [m for m in targets if (m.get("scheduled_restart") or {}).get("schedule") != p["scheduled_at"]]
+        for m in targets:
+            if m.get("scheduled_restart"):
+                raise PatroniApiError(
+                    f"{m['name']} already has a restart scheduled at {m['scheduled_restart'].get('schedule')}: "
+                    "cancel it with patronictl flush <cluster> restart first")
+    if not targets:
+        return result
+    order, reason = restart_order(targets, p["order"])
+    result.update(changed=True, restarted=order, order_reason=reason)
+    if p["scheduled_at"]:
+        if not module.check_mode:
+            for name in order:
+                body: dict[str, Any] = {"schedule": p["scheduled_at"]}
+                if p["pending_only"]:
+                    body["restart_pending"] = True
+                client.post("/restart", body, base=member_url(member_by_name(cluster, name) or {}), ok=(202,))
+            result["after"] = state_of(client.cluster())
+        return result
+    predicted = {n: dict(v) for n, v in before.items()}
+    for name in order:
+        predicted[name]["pending_restart"] = False
+    result["after"] = predicted
+    if module.check_mode:
+        return result
+    healthy_before = [m["name"] for m in cluster.get("members", []) if is_healthy(m)]
+    last: dict[str, Any] = cluster
+    for name in order:
+        member = member_by_name(last, name) or member_by_name(cluster, name) or {}
+        body = {"restart_pending": True} if p["pending_only"] else {}
+        try:
+            client.post("/restart", body, base=member_url(member))
+        except PatroniApiError as error:
+            done = result["restarted"][: order.index(name)]
+            raise PatroniApiError(f"restart of {name} failed: {error} (already restarted: "
+                                  f"{', '.join(done) or 'none'})") from None
+        def back(name: str = name) -> bool:
+            last.clear()
+            last.update(client.cluster())
+            me = member_by_name(last, name)
+            if not me or not is_healthy(me) or me.get("pending_restart"):
+                return False
+            return all(is_healthy(member_by_name(last, n) or {}) for n in healthy_before)
+        if not wait_until(back, p["wait_timeout"]):
+            me = member_by_name(last, name) or {}
+            raise PatroniApiError(
+                f"{name} was restarted but is not healthy again after {p['wait_timeout']}s "
+                f"(role {me.get('role')}, state {me.get('state')}); the remaining members were not restarted")
+    result["after"] = state_of(client.cluster())
+    return result
+
+
+def main() -> None:
+    spec = connection_argument_spec()
+    spec.update(
+        members={"type": "list", "elements": "str"},
+        role={"type": "str", "choices": ["any", "primary", "replica"], "default": "any"},
+        pending_only={"type": "bool", "default": True},
+        order={"type": "str", "choices": ["auto", "replicas_first", "primary_first"], "default": "auto"},
+        scheduled_at={"type": "str"},
+        wait_timeout={"type": "int", "default": 120},
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    actions: list[dict[str, Any]] = []
+    try:
+        client = client_from_module(module)
+        actions = client.actions
+        result = run(module, client)
+    except PatroniApiError as error:
+        module.fail_json(msg=str(error), actions=actions)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
