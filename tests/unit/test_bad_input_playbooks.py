@@ -45,7 +45,6 @@ def test_site_refuses_bad_inventory_before_touching_hosts(inventory: str, messag
     assert "changed=0" in output, output
 
 
-
 @pytest.fixture(scope="module")
 def postgresql_bad_input_run() -> str:
     """Run every case of tests/playbooks/postgresql_bad_checksum.yml once (localhost, no docker)."""
