@@ -58,6 +58,6 @@ options:
     default: 10
 notes:
   - The modules run wherever the REST API is reachable; usually the controller
-    (C(delegate_to: localhost) or a play on localhost) or the first database host.
+    (a play on localhost, or C(delegate_to=localhost)) or the first database host.
   - Only the Python standard library and ansible-core are needed on the host that runs them.
 """

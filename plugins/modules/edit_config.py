@@ -14,7 +14,7 @@ description:
     C(PATCH /config) with only the difference (the idempotent C(patronictl edit-config)).
   - Keys that O(config) does not mention are left alone; a V(null) value removes a key.
   - Values are compared the way Patroni compares them (as strings, V(on)/V(true) alike),
-    so C(max_connections: 200) and C("200") are the same.
+    so C(max_connections=200) and C(max_connections="200") are the same.
   - Before sending anything it checks value types and C(ttl >= loop_wait + 2 * retry_timeout)
     on the resulting configuration, because Patroni would silently adjust wrong timings.
   - After the change it waits until the members picked it up and returns which members
@@ -35,7 +35,7 @@ options:
   config:
     description:
       - The desired dynamic configuration, nested like C(patronictl show-config) prints it,
-        for example C({postgresql: {parameters: {max_connections: 200}}, ttl: 30}).
+        for example a C(postgresql.parameters.max_connections) key nested three levels deep, and C(ttl) at the top.
       - V(null) removes the key from the dynamic configuration.
     type: dict
     required: true

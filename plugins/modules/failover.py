@@ -13,7 +13,7 @@ description:
   - Unplanned change of the primary (C(patronictl failover)) through C(POST /failover) with a candidate.
   - When O(candidate) already leads, nothing is sent and the task reports no change
     (Patroni itself would answer 503 "Failover failed").
-  - When the cluster still has a running leader, the task refuses unless O(force=true):
+  - When the cluster still has a running leader, the task refuses unless O(force=true);
     use M(pgha.patroni.switchover) for planned changes.
   - The candidate must be a member, must not be tagged C(nofailover), and must be running.
   - Waits until the candidate runs as leader and every other member that was healthy before streams.

@@ -11,7 +11,7 @@ short_description: Pause or resume Patroni's automatic failover (maintenance mod
 version_added: 0.1.0
 description:
   - Puts a Patroni cluster into maintenance mode (C(patronictl pause)) or takes it out
-    (C(patronictl resume)) with C(PATCH /config) C({"pause": true}) or C({"pause": null}).
+    (C(patronictl resume)) with C(PATCH /config), setting C(pause) to V(true) or removing it (V(null)).
   - Reads the current state first; a cluster already in the asked-for state is left alone
     and the task reports no change (where C(patronictl pause) would exit 1).
   - Then waits until every member reports the new state in its own C(GET /patroni).

@@ -10,7 +10,7 @@ module: reinit
 short_description: Rebuild a Patroni replica from the leader and wait until it streams again
 version_added: 0.1.0
 description:
-  - Reinitialises a replica through its C(POST /reinitialize) (C(patronictl reinit)):
+  - Reinitialises a replica through its C(POST /reinitialize) (C(patronictl reinit));
     Patroni removes its data directory and takes a new base backup.
   - Refuses the leader, before sending anything.
   - Reinitialisation is asynchronous; the module polls the member's C(GET /patroni) until it no

@@ -16,7 +16,7 @@ description:
   - Rolling and ordered. With O(order=auto) the replicas go first, unless a shared-memory
     setting (C(max_connections), C(max_worker_processes), C(max_wal_senders),
     C(max_prepared_transactions), C(max_locks_per_transaction)) goes down, in which case the
-    primary goes first: a hot standby needs at least the primary's values. The direction is
+    primary goes first, because a hot standby needs at least the primary's values. The direction is
     read from the C(pending_restart_reason) Patroni 4 reports.
   - After each member, waits until it runs again (leader) or streams again (replica), its
     pending flag is gone, and every member that was healthy before is healthy again.

@@ -14,11 +14,11 @@ description:
     through C(POST /switchover) with the current leader, the candidate and an optional time.
   - Reads C(GET /cluster) first. When O(candidate) already leads, nothing is sent and the
     task reports no change, so the task can run again safely.
-  - Checks the candidate before sending anything: an unknown member, a member tagged
+  - Checks the candidate before sending anything. An unknown member, a member tagged
     C(nofailover) (or with C(failover_priority) 0) or a replica that is not streaming
     makes the task fail with the reason, and the cluster is left as it was.
   - Without O(candidate), the healthy replica with the least lag is chosen. To make such a
-    task idempotent, give O(leader): when that member no longer leads, nothing is done.
+    task idempotent, give O(leader); when that member no longer leads, nothing is done.
   - Waits until the new leader runs and every other member that was healthy before streams
     from it again (Patroni's own answer only says that the leader key moved).
 author: pgha.patroni contributors
