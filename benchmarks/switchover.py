@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Switchover benchmark against the loopback Patroni cluster of tests/integration/cluster.sh.
 
 For each round it runs the pgha.patroni.switchover task (ansible, ad hoc) and measures

@@ -14,7 +14,7 @@ description:
     (role, state, timeline, lag, pending restart, tags), the leader, whether the cluster is
     paused, any scheduled switchover or restart, and the dynamic configuration.
   - The idempotent equivalent of C(patronictl list) and C(patronictl show-config). Never changes anything.
-author: pgha.patroni contributors
+author: pgha.patroni maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes
@@ -62,18 +62,54 @@ members:
   type: list
   elements: dict
   contains:
-    name: {description: Member name., type: str, returned: always}
-    host: {description: PostgreSQL host., type: str, returned: always}
-    port: {description: PostgreSQL port., type: int, returned: always}
-    api_url: {description: REST API URL the member publishes., type: str, returned: always}
-    role: {description: "C(leader), C(standby_leader), C(sync_standby), C(quorum_standby) or C(replica).", type: str, returned: always}
-    state: {description: "C(running), C(streaming), C(stopped), C(creating replica), ...", type: str, returned: always}
-    timeline: {description: PostgreSQL timeline., type: int, returned: always}
-    lag: {description: Replication lag in bytes (replicas), C(unknown) or null., type: raw, returned: always}
-    pending_restart: {description: Whether PostgreSQL must be restarted to apply settings., type: bool, returned: always}
-    pending_restart_reason: {description: Settings waiting for a restart with old and new values., type: dict, returned: always}
-    scheduled_restart: {description: A scheduled restart of this member, if any., type: dict, returned: always}
-    tags: {description: Patroni tags of the member (nofailover, noloadbalance, ...)., type: dict, returned: always}
+    name:
+      description: Member name.
+      type: str
+      returned: always
+    host:
+      description: PostgreSQL host.
+      type: str
+      returned: always
+    port:
+      description: PostgreSQL port.
+      type: int
+      returned: always
+    api_url:
+      description: REST API URL the member publishes.
+      type: str
+      returned: always
+    role:
+      description: V(leader), V(standby_leader), V(sync_standby), V(quorum_standby) or V(replica).
+      type: str
+      returned: always
+    state:
+      description: V(running), V(streaming), V(stopped), V(creating replica) and so on.
+      type: str
+      returned: always
+    timeline:
+      description: PostgreSQL timeline.
+      type: int
+      returned: always
+    lag:
+      description: Replication lag in bytes (replicas), V(unknown), or null for the leader.
+      type: raw
+      returned: always
+    pending_restart:
+      description: Whether PostgreSQL must be restarted to apply settings.
+      type: bool
+      returned: always
+    pending_restart_reason:
+      description: Settings waiting for a restart, with old and new values.
+      type: dict
+      returned: always
+    scheduled_restart:
+      description: A scheduled restart of this member, or null.
+      type: dict
+      returned: always
+    tags:
+      description: Patroni tags of the member (for example nofailover and noloadbalance).
+      type: dict
+      returned: always
   sample:
     - {name: pg1, host: 10.0.0.11, port: 5432, role: leader, state: running, timeline: 3, lag: null,
        pending_restart: false, pending_restart_reason: {}, scheduled_restart: null, tags: {}}

@@ -19,7 +19,7 @@ description:
     on the resulting configuration, because Patroni would silently adjust wrong timings.
   - After the change it waits until the members picked it up and returns which members
     now need a restart (see M(pgha.patroni.restart)).
-author: pgha.patroni contributors
+author: pgha.patroni maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes

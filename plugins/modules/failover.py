@@ -17,7 +17,7 @@ description:
     use M(pgha.patroni.switchover) for planned changes.
   - The candidate must be a member, must not be tagged C(nofailover), and must be running.
   - Waits until the candidate runs as leader and every other member that was healthy before streams.
-author: pgha.patroni contributors
+author: pgha.patroni maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes

@@ -15,7 +15,7 @@ description:
   - Reads the current state first; a cluster already in the asked-for state is left alone
     and the task reports no change (where C(patronictl pause) would exit 1).
   - Then waits until every member reports the new state in its own C(GET /patroni).
-author: pgha.patroni contributors
+author: pgha.patroni maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes

@@ -17,7 +17,7 @@ description:
     longer reports C(creating replica), runs with a new postmaster and streams again.
   - With O(reinit_if=unhealthy), a replica that streams is left alone (not changed), which makes
     the task safe to repeat; with V(always) (the default) every run rebuilds.
-author: pgha.patroni contributors
+author: pgha.patroni maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes

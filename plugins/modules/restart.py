@@ -21,7 +21,7 @@ description:
   - After each member, waits until it runs again (leader) or streams again (replica), its
     pending flag is gone, and every member that was healthy before is healthy again.
   - With O(scheduled_at), schedules the restarts instead and returns at once.
-author: pgha.patroni contributors
+author: pgha.patroni maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes
@@ -185,6 +185,7 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
             done = result["restarted"][: order.index(name)]
             raise PatroniApiError(f"restart of {name} failed: {error} (already restarted: "
                                   f"{', '.join(done) or 'none'})") from None
+
         def back(name: str = name) -> bool:
             last.clear()
             last.update(client.cluster())
@@ -192,6 +193,7 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
             if not me or not is_healthy(me) or me.get("pending_restart"):
                 return False
             return all(is_healthy(member_by_name(last, n) or {}) for n in healthy_before)
+
         if not wait_until(back, p["wait_timeout"]):
             me = member_by_name(last, name) or {}
             raise PatroniApiError(

@@ -21,7 +21,7 @@ description:
     task idempotent, give O(leader); when that member no longer leads, nothing is done.
   - Waits until the new leader runs and every other member that was healthy before streams
     from it again (Patroni's own answer only says that the leader key moved).
-author: pgha.patroni contributors
+author: pgha.patroni maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes

@@ -34,7 +34,7 @@ def cluster(*members, **extra):
 
 
 def m(name, role="replica", state="streaming", **kw):
-    return {"name": name, "role": role, "state": state, "api_url": f"http://10.0.0.1:8008/patroni", **kw}
+    return {"name": name, "role": role, "state": state, "api_url": "http://10.0.0.1:8008/patroni", **kw}
 
 
 class TestConfigPatch:
