@@ -180,10 +180,12 @@ stop() {
     sleep 0.5
   done
   for f in "$BASE"/m*/pid "$BASE"/etcd/pid; do
-    [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
+    if [ -f "$f" ]; then kill -9 "$(cat "$f")" 2>/dev/null || true; fi
   done
   for d in "$BASE"/m*/data; do
-    [ -f "$d/postmaster.pid" ] && run_as_pg "$PG_BIN/pg_ctl" -D "$d" stop -m immediate >/dev/null 2>&1 || true
+    if [ -f "$d/postmaster.pid" ]; then
+      run_as_pg "$PG_BIN/pg_ctl" -D "$d" stop -m immediate >/dev/null 2>&1 || true
+    fi
   done
   rm -rf "$BASE"
   log "stopped and removed $BASE"
