@@ -204,6 +204,7 @@ def test_main_reads_config(tmp_path: Path) -> None:
         ([False, False, True, False, False], True, 3, ["none", "none", "none", "none", "none"]),
         ([False], True, 1, ["remove"]),
         ([False, False, False], False, 2, ["none", "none", "none"]),
+        ([False, False, False, False], False, 1, ["none", "none", "none", "none"]),
         ([True], False, 3, ["add"]),
     ],
 )
@@ -211,6 +212,16 @@ def test_guard_decide(probes: list[bool], present: bool, fall: int, expected: li
     state = vc.GuardState()
     cfg = _cfg(guard_fall=fall)
     assert [vc.guard_decide(p, present, state, cfg) for p in probes] == expected
+
+
+def test_guard_counts_only_while_vip_is_here() -> None:
+    state = vc.GuardState()
+    cfg = _cfg(guard_fall=2)
+    assert vc.guard_decide(False, False, state, cfg) == "none"
+    assert vc.guard_decide(False, False, state, cfg) == "none"
+    # a callback has just added the VIP: it gets the full grace of `fall` probes
+    assert vc.guard_decide(False, True, state, cfg) == "none"
+    assert vc.guard_decide(False, True, state, cfg) == "remove"
 
 
 def test_guard_without_heal_never_adds() -> None:
