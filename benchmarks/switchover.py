@@ -84,15 +84,16 @@ def leader() -> str | None:
 
 def switchover(candidate: str) -> tuple[float, float, bool]:
     args = json.dumps({"api_url": API, "api_password": PASSWORD, "candidate": candidate})
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
+               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal")
     ansible = os.path.join(ROOT, ".venv", "bin", "ansible")
     started = time.monotonic()
-    out = subprocess.run([ansible, "localhost", "-o", "-m", "pgha.patroni.switchover", "-a", args],
+    out = subprocess.run([ansible, "localhost", "-m", "pgha.patroni.switchover", "-a", args],
                          env=env, capture_output=True, text=True, check=False, cwd=ROOT)
     wall = time.monotonic() - started
     if "=> " not in out.stdout:
         sys.exit(f"ansible failed: {out.stdout}{out.stderr}")
-    result = json.loads(out.stdout.split("=> ", 1)[1])
+    result, _ = json.JSONDecoder().raw_decode(out.stdout.split("=> ", 1)[1])
     if result.get("failed"):
         sys.exit(f"switchover failed: {result.get('msg')}")
     return wall, float(result.get("elapsed", "nan")), bool(result.get("changed"))
