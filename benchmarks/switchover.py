@@ -93,7 +93,7 @@ def switchover(candidate: str) -> tuple[float, float, bool]:
     wall = time.monotonic() - started
     if "=> " not in out.stdout:
         sys.exit(f"ansible failed: {out.stdout}{out.stderr}")
-    result, _ = json.JSONDecoder().raw_decode(out.stdout.split("=> ", 1)[1])
+    result = json.JSONDecoder().raw_decode(out.stdout.split("=> ", 1)[1])[0]
     if result.get("failed"):
         sys.exit(f"switchover failed: {result.get('msg')}")
     return wall, float(result.get("elapsed", "nan")), bool(result.get("changed"))
