@@ -146,12 +146,14 @@ def vip_problems(settings: dict[str, Any]) -> list[str]:
         except (TypeError, ValueError):
             problems.append("The leader-check bound, interval, timeout and fall must be numbers.")
         else:
-            worst = fall * interval + timeout
+            # the first failing probe can start one interval late, and a probe that
+            # times out stretches its period to interval + timeout at worst
+            worst = interval + fall * (interval + timeout)
             if timeout > interval:
                 problems.append(f"The leader-check timeout ({timeout:g}s) is longer than its interval ({interval:g}s).")
             if worst >= bound:
                 problems.append(
-                    f"The leader check needs up to {worst:g}s (fall {fall} x interval {interval:g}s + timeout {timeout:g}s) "
+                    f"The leader check needs up to {worst:g}s (interval {interval:g}s + fall {fall} x (interval + timeout {timeout:g}s)) "
                     f"to drop the VIP, not less than the bound of {bound:g}s (patroni_ttl - patroni_loop_wait): "
                     f"lower the interval or fall, or raise patroni_ttl."
                 )
