@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: pgha.patroni contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Decisions of roles/vip_callback/files/patroni-vip-callback, with the command runner faked."""
+"""Decisions of roles/vip_callback/files/patroni_vip_callback.py, with the command runner faked."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Sequence
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "roles" / "vip_callback" / "files" / "patroni-vip-callback"
+SCRIPT = Path(__file__).resolve().parents[2] / "roles" / "vip_callback" / "files" / "patroni_vip_callback.py"
 
 
 def _load() -> ModuleType:
