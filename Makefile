@@ -62,7 +62,7 @@ sanity: venv  ## ansible-test sanity on a copy of the collection
 unit: venv  ## pytest unit tests
 	$(BIN)/python -m pytest -q tests/unit
 
-integration: venv source  ## modules against a real Patroni cluster on loopback
+integration: venv  ## modules against a real Patroni cluster on loopback
 	tests/integration/run.sh
 
 molecule: venv image source  ## molecule test for every scenario

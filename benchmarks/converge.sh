@@ -27,7 +27,6 @@ t3=$(date +%s.%N)
 
 changed_first=$(grep -E '^pg[0-9]+ +:' "${log}/converge.log" | grep -oE 'changed=[0-9]+' | cut -d= -f2 | paste -sd+ | bc)
 changed_rerun=$(grep -E '^pg[0-9]+ +:' "${log}/rerun.log" | grep -oE 'changed=[0-9]+' | cut -d= -f2 | paste -sd+ | bc)
-build=$(grep -E 'Build PostgreSQL|make -j' "${log}/converge.log" -A0 | head -1 || true)
 build_s=$(grep -E '^postgresql : Build' "${log}/converge.log" | grep -oE '[0-9.]+s$' | tr -d s | paste -sd+ | bc 2>/dev/null || echo 0)
 
 python3 - "$t0" "$t1" "$t2" "$t3" "$changed_first" "$changed_rerun" "${build_s:-0}" "${PGHA_COLD:-0}" <<'PY'
