@@ -425,6 +425,17 @@ def analyse(load: Load, args: argparse.Namespace, marks: dict[str, float]) -> di
     res["dual_primary_members_s"] = round(member_total, 3)
     res["dual_primary_members_windows"] = member_windows
 
+    # Longest time in which no member answered as a primary (direct samplers).
+    spans = sorted(x for v in member_runs.values() for x in v)
+    longest_none, reach = 0.0, None
+    for a, b in spans:
+        if reach is not None and a > reach:
+            longest_none = max(longest_none, a - reach)
+        reach = b if reach is None else max(reach, b)
+    res["no_primary_longest_s"] = round(longest_none, 3)
+    if reach is not None:
+        res["no_primary_at_end_s"] = round(max(0.0, load.stopped - reach - args.sample_interval * 2), 3)
+
     # Promotion times: first writable answer of each member run (direct samplers).
     promotions = sorted((a, m) for m, spans in member_runs.items() for a, _ in spans)
     res["writable_runs"] = {m: [[round(a - load.started, 2), round(b - load.started, 2)] for a, b in v]
@@ -509,6 +520,7 @@ def table(res: dict[str, Any]) -> str:
     lines = [f"run {res['run']}: {res['duration_s']} s, final leader {res['final_leader']}"]
     lines.append(f"  dual primary through front doors : {res['dual_primary_front_doors_s']:.2f} s")
     lines.append(f"  dual primary among members       : {res['dual_primary_members_s']:.2f} s")
+    lines.append(f"  longest time without any primary : {res['no_primary_longest_s']:.2f} s")
     if "vip_max_holders" in res:
         lines.append(f"  leader VIP holders (max / last)  : {res['vip_max_holders']} / {res['vip_holders_last']}"
                      f"; on final leader only after {res.get('vip_on_final_leader_only_after_s')} s")
@@ -534,7 +546,10 @@ def read_marks(path: str | None) -> dict[str, float]:
 
 def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--member", action="append", required=True, help="NAME=ADDRESS of each member (repeat)")
+    p.add_argument("--member", action="append", default=[], help="NAME=ADDRESS of each member (repeat)")
+    p.add_argument("--probe", metavar="HOST:PORT",
+                   help="only ask HOST:PORT once which member answers and whether it accepts writes; "
+                        "prints '<member> <true|false>' and exits 0, or exits 1 without an answer")
     p.add_argument("--writer", action="append",
                    help="NAME=DSN of a writer (repeat); default: front=host=<balancer> port=5000. "
                         "Multi-host: 'direct=host=a,b,c port=5432,5432,5432 target_session_attrs=read-write'")
@@ -561,8 +576,27 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def probe(args: argparse.Namespace) -> int:
+    host, _, port = args.probe.partition(":")
+    names = {addr: name for name, addr in (m.split("=", 1) for m in args.member)}
+    try:
+        with psycopg.connect(host=host, port=int(port or 5432), dbname=args.dbname, user=args.user,
+                             connect_timeout=max(1, int(args.timeout)), autocommit=True) as conn:
+            address, recovery = conn.execute(
+                "SELECT host(inet_server_addr()), pg_is_in_recovery()").fetchone()
+    except psycopg.Error as exc:
+        print(short(exc))
+        return 1
+    print(names.get(address, address), "false" if recovery else "true")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     args = parse(argv)
+    if args.probe:
+        return probe(args)
+    if not args.member:
+        raise SystemExit("give every member with --member NAME=ADDRESS")
     load = Load(args)
     # Not asyncio.run(): it would cancel and wait for abandoned attempts at the end.
     loop = asyncio.new_event_loop()

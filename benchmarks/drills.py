@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""Switchover write gap, unplanned failover time and acknowledged writes lost, on the drills lab.
+
+Runs against the molecule scenario `drills` (d1-d3, 172.30.78.0/24), created and
+converged by benchmarks/drills_lab.sh when it is not running. Not part of `make test`.
+Every measurement comes from tests/drills/pgload.py (a write every 100 ms through
+port 5000 of the balancer VIP, client-side timeouts, acknowledgement = COMMIT
+without warning). Each command prints a table and writes benchmarks/results/<name>.json.
+
+    .venv/bin/python benchmarks/drills.py switchover --rounds 5
+    .venv/bin/python benchmarks/drills.py failover --rounds 3 --profile fast
+    .venv/bin/python benchmarks/drills.py failover --rounds 3 --profile default
+    .venv/bin/python benchmarks/drills.py loss --rounds 2 --durability async
+    .venv/bin/python benchmarks/drills.py loss --rounds 2 --durability strict
+
+Profiles: fast = ttl 20, loop_wait 2, retry_timeout 5 (the drills scenario's);
+default = ttl 30, loop_wait 10, retry_timeout 10 (the role's defaults). The
+profile is applied to the running cluster with pgha.patroni.edit_config and
+the fast one is restored at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from typing import Any
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+PGLOAD = os.path.join(ROOT, "tests", "drills", "pgload.py")
+MEMBERS = {"d1": "172.30.78.11", "d2": "172.30.78.12", "d3": "172.30.78.13"}
+BALANCER_VIP = "172.30.78.100"
+LEADER_VIP = "172.30.78.101"
+API = [f"http://{a}:8008" for a in MEMBERS.values()]
+PROFILES = {"fast": {"ttl": 20, "loop_wait": 2, "retry_timeout": 5},
+            "default": {"ttl": 30, "loop_wait": 10, "retry_timeout": 10}}
+
+
+def credentials() -> str:
+    out = subprocess.run([os.path.join(ROOT, "benchmarks", "drills_lab.sh")], check=True,
+                         capture_output=True, text=True, cwd=ROOT)
+    return out.stdout.strip().splitlines()[-1]
+
+
+class Lab:
+    def __init__(self) -> None:
+        creds = credentials()
+        with open(os.path.join(creds, "patroni_superuser"), encoding="utf-8") as handle:
+            self.pg_password = handle.read().strip()
+        with open(os.path.join(creds, "patroni_restapi"), encoding="utf-8") as handle:
+            self.api_password = handle.read().strip()
+        self.env = dict(os.environ, PGPASSWORD=self.pg_password,
+                        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
+                        ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal")
+
+    # ---- state ---------------------------------------------------------------------
+    def cluster(self, urls: list[str] | None = None) -> list[dict[str, Any]] | None:
+        for url in urls or API:
+            try:
+                with urllib.request.urlopen(url + "/cluster", timeout=2) as answer:
+                    return json.load(answer)["members"]
+            except (OSError, ValueError):
+                continue
+        return None
+
+    def leader(self, urls: list[str] | None = None) -> str | None:
+        members = self.cluster(urls) or []
+        return next((m["name"] for m in members if m["role"] == "leader" and m["state"] == "running"), None)
+
+    def probe(self, hostport: str) -> str:
+        args = [sys.executable, PGLOAD, "--probe", hostport] + [f"--member={n}={a}" for n, a in MEMBERS.items()]
+        out = subprocess.run(args, env=self.env, capture_output=True, text=True, check=False)
+        return out.stdout.strip() if out.returncode == 0 else ""
+
+    def vip_holders(self) -> list[str]:
+        found = []
+        for name in MEMBERS:
+            out = subprocess.run(["docker", "exec", name, "ip", "-o", "-4", "addr"], capture_output=True,
+                                 text=True, check=False, timeout=10)
+            if f" {LEADER_VIP}/" in out.stdout:
+                found.append(name)
+        return found
+
+    def wait_healthy(self, timeout: float = 180) -> str:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            members = self.cluster() or []
+            leaders = [m["name"] for m in members if m["role"] == "leader" and m["state"] == "running"]
+            streaming = [m for m in members if m["role"] != "leader" and m["state"] == "streaming"]
+            if (len(members) == 3 and len(leaders) == 1 and len(streaming) == 2
+                    and len({m.get("timeline") for m in members}) == 1
+                    and self.vip_holders() == leaders and self.probe(f"{BALANCER_VIP}:5000") == f"{leaders[0]} true"):
+                return leaders[0]
+            time.sleep(1)
+        raise SystemExit("the drills cluster did not become healthy in time")
+
+    # ---- actions -------------------------------------------------------------------
+    def module(self, name: str, **params: Any) -> dict[str, Any]:
+        params.update(api_url=API, api_password=self.api_password)
+        out = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible"), "localhost", "-m", name,
+                              "-a", json.dumps(params)], env=self.env, capture_output=True, text=True,
+                             check=False, cwd=ROOT)
+        if "=> " not in out.stdout:
+            raise SystemExit(f"ansible failed: {out.stdout}{out.stderr}")
+        result = json.JSONDecoder().raw_decode(out.stdout.split("=> ", 1)[1])[0]
+        if result.get("failed"):
+            raise SystemExit(f"{name} failed: {result.get('msg')}")
+        return result
+
+    def profile(self, timing: str, durability: str) -> None:
+        config: dict[str, Any] = dict(PROFILES[timing])
+        strict = durability == "strict"
+        config.update(synchronous_mode=strict, synchronous_mode_strict=strict)
+        self.module("pgha.patroni.edit_config", config=config)
+        deadline = time.time() + 60
+        while strict and time.time() < deadline:
+            if any(m["role"] == "sync_standby" for m in self.cluster() or []):
+                break
+            time.sleep(1)
+
+    def under_load(self, label: str, action: Any, direct: str | None = None) -> dict[str, Any]:
+        """Run pgload, call action(mark) after 4 s, wait healthy, 4 s more, return the analysis."""
+        with tempfile.TemporaryDirectory(prefix="pgha-bench-") as tmp:
+            stop, marks, out = (os.path.join(tmp, n) for n in ("stop", "marks", "result.json"))
+            args = [sys.executable, PGLOAD, "--balancer", BALANCER_VIP, "--leader-vip", LEADER_VIP,
+                    "--run", f"{label}-{int(time.time())}", "--max-duration", "300",
+                    "--stop-file", stop, "--marks", marks, "--out", out,
+                    "--writer", f"front=host={BALANCER_VIP} port=5000"]
+            args += [f"--member={n}={a}" for n, a in MEMBERS.items()]
+            if direct:
+                args += ["--writer", f"direct=host={MEMBERS[direct]} port=5432"]
+            with subprocess.Popen(args, env=self.env, stdout=subprocess.PIPE, text=True) as proc:
+                time.sleep(4)
+
+                def mark(name: str) -> None:
+                    with open(marks, "a", encoding="utf-8") as handle:
+                        handle.write(f"{name} {time.time()}\n")
+
+                action(mark)
+                self.wait_healthy()
+                time.sleep(4)
+                open(stop, "w", encoding="utf-8").close()
+                table, _ = proc.communicate(timeout=120)
+            print(table)
+            with open(out, encoding="utf-8") as handle:
+                return json.load(handle)
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(values), 2), "max": round(max(values), 2),
+            "min": round(min(values), 2), "n": len(values)} if values else {}
+
+
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def bench_switchover(lab: Lab, rounds: int) -> dict[str, Any]:
+    lab.profile("fast", "async")
+    rows = []
+    for i in range(rounds):
+        leader = lab.wait_healthy()
+        candidate = sorted(n for n in MEMBERS if n != leader)[i % 2]
+
+        def act(mark: Any, candidate: str = candidate) -> None:
+            mark("fault")
+            lab.module("pgha.patroni.switchover", candidate=candidate)
+
+        res = lab.under_load(f"bench-switchover-{i}", act)
+        w = res["writers"]["front"]
+        rows.append({"from": leader, "to": candidate, "write_gap_s": w["write_gap_s"],
+                     "failed_attempts": w["errors"] + w["timeouts"], "acked_lost": w.get("acked_lost"),
+                     "front_door_dual_s": res["dual_primary_front_doors_s"]})
+    gaps = [r["write_gap_s"] for r in rows]
+    return {"rounds": rows, "write_gap_s": summary(gaps)}
+
+
+def bench_failover(lab: Lab, rounds: int, timing: str) -> dict[str, Any]:
+    lab.profile(timing, "async")
+    rows = []
+    try:
+        for i in range(rounds):
+            leader = lab.wait_healthy()
+            others = [f"http://{a}:8008" for n, a in MEMBERS.items() if n != leader]
+
+            def act(mark: Any, leader: str = leader, others: list[str] = others) -> None:
+                mark("fault")
+                subprocess.run(["docker", "kill", leader], check=True, capture_output=True)
+                deadline = time.time() + 180
+                while time.time() < deadline and lab.leader(others) in (None, leader):
+                    time.sleep(0.5)
+                mark("promoted")
+                subprocess.run(["docker", "start", leader], check=True, capture_output=True)
+
+            res = lab.under_load(f"bench-failover-{timing}-{i}", act)
+            w = res["writers"]["front"]
+            rows.append({"crashed": leader, "new_leader": res["final_leader"],
+                         "crash_to_first_ack_s": w["recovery_s"], "write_gap_s": w["write_gap_s"],
+                         "promoted_after_s": round(res["marks"]["promoted"] - res["marks"]["fault"], 2),
+                         "acked_lost": w.get("acked_lost"),
+                         "front_door_dual_s": res["dual_primary_front_doors_s"]})
+    finally:
+        lab.profile("fast", "async")
+    return {"profile": PROFILES[timing] | {"name": timing}, "rounds": rows,
+            "crash_to_first_ack_s": summary([r["crash_to_first_ack_s"] for r in rows])}
+
+
+def bench_loss(lab: Lab, rounds: int, durability: str) -> dict[str, Any]:
+    lab.profile("fast", durability)
+    rows = []
+    try:
+        for i in range(rounds):
+            leader = lab.wait_healthy()
+            others = [f"http://{a}:8008" for n, a in MEMBERS.items() if n != leader]
+
+            def act(mark: Any, leader: str = leader, others: list[str] = others) -> None:
+                pid = subprocess.run(["docker", "exec", leader, "systemctl", "show", "-p", "MainPID", "--value",
+                                      "patroni"], check=True, capture_output=True, text=True).stdout.strip()
+                mark("fault")
+                subprocess.run(["docker", "exec", leader, "kill", "-STOP", pid], check=True)
+                deadline = time.time() + 180
+                while time.time() < deadline and lab.leader(others) in (None, leader):
+                    time.sleep(0.5)
+                mark("promoted")
+                time.sleep(8)
+                subprocess.run(["docker", "exec", leader, "kill", "-CONT", pid], check=True)
+
+            res = lab.under_load(f"bench-loss-{durability}-{i}", act, direct=leader)
+            rows.append({"frozen": leader, "new_leader": res["final_leader"],
+                         "members_dual_s": res["dual_primary_members_s"],
+                         "front_door_dual_s": res["dual_primary_front_doors_s"],
+                         "front_acked_lost": res["writers"]["front"].get("acked_lost"),
+                         "direct_acked_lost": res["writers"]["direct"].get("acked_lost"),
+                         "front_recovery_s": res["writers"]["front"].get("recovery_s"),
+                         "vip_single_after_s": res.get("vip_on_final_leader_only_after_s")})
+    finally:
+        lab.profile("fast", "async")
+    return {"durability": durability, "fault": "Patroni SIGSTOP on the leader until a new leader + 8 s",
+            "rounds": rows,
+            "front_acked_lost": summary([r["front_acked_lost"] or 0 for r in rows]),
+            "direct_acked_lost": summary([r["direct_acked_lost"] or 0 for r in rows]),
+            "members_dual_s": summary([r["members_dual_s"] for r in rows])}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    s = sub.add_parser("switchover")
+    s.add_argument("--rounds", type=int, default=5)
+    f = sub.add_parser("failover")
+    f.add_argument("--rounds", type=int, default=3)
+    f.add_argument("--profile", choices=sorted(PROFILES), default="fast")
+    loss = sub.add_parser("loss")
+    loss.add_argument("--rounds", type=int, default=2)
+    loss.add_argument("--durability", choices=["async", "strict"], default="async")
+    args = parser.parse_args()
+    rounds = max(1, min(args.rounds, 20))
+    lab = Lab()
+    before = loadavg()
+    started = time.time()
+    if args.what == "switchover":
+        res, name = bench_switchover(lab, rounds), "switchover_drills"
+    elif args.what == "failover":
+        res, name = bench_failover(lab, rounds, args.profile), f"failover_{args.profile}"
+    else:
+        res, name = bench_loss(lab, rounds, args.durability), f"loss_{args.durability}"
+    res.update(loadavg_before=before, loadavg_after=loadavg(), cpus=os.cpu_count(),
+               seconds=round(time.time() - started), when=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    print(f"\n{name}: load average before {before}, after {res['loadavg_after']} on {os.cpu_count()} CPUs")
+    rows = res["rounds"]
+    keys = list(rows[0])
+    print("  ".join(f"{k:>20}" for k in keys))
+    for r in rows:
+        print("  ".join(f"{r[k]!s:>20}" for k in keys))
+    for k, v in res.items():
+        if isinstance(v, dict) and "median" in v:
+            print(f"{k}: median {v['median']}  max {v['max']}  (n={v['n']})")
+    os.makedirs(os.path.join(ROOT, "benchmarks", "results"), exist_ok=True)
+    with open(os.path.join(ROOT, "benchmarks", "results", f"{name}.json"), "w", encoding="utf-8") as handle:
+        json.dump(res, handle, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
