@@ -72,3 +72,40 @@ def test_postgresql_role_refuses_bad_source_before_changing_anything(
     assert message in reports[0], reports[0]
     if case == "bad_checksum":
         assert "The checksum of " in reports[0] and " is sha256:" in reports[0], reports[0]
+
+
+@pytest.fixture(scope="module")
+def patroni_safety_run() -> str:
+    """Run every case of tests/playbooks/patroni_safety.yml once (localhost, no docker)."""
+    result = run_playbook(ROOT / "tests" / "playbooks" / "patroni_safety.yml", "localhost,")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    return output
+
+
+@pytest.mark.parametrize(
+    ("case", "outcome"),
+    [
+        ("watchdog_required_missing",
+         "role failed: patroni_watchdog_mode is required but there is no watchdog device on localhost"),
+        ("watchdog_automatic_missing", "role passed"),
+        ("watchdog_off", "role passed"),
+        ("watchdog_margin_too_small", "set patroni_watchdog_safety_margin between 1 and 10"),
+        ("watchdog_margin_too_large", "(20 - 12 = 8 s) must be at least patroni_loop_wait + patroni_retry_timeout (11 s)"),
+        ("watchdog_mode_unquoted_off", "unquoted, YAML reads it as false"),
+        ("durability_strict", "role passed"),
+        ("durability_strict_overridden", "patroni_durability is strict but patroni_synchronous_mode (False)"),
+        ("durability_unknown", "patroni_durability is sync but must be async or strict"),
+        ("durability_strict_alone", "patroni_synchronous_mode_strict is true but patroni_synchronous_mode is false"),
+    ],
+)
+def test_patroni_role_refuses_unsafe_split_brain_settings(patroni_safety_run: str, case: str, outcome: str) -> None:
+    """required without a device fails in preflight; automatic warns and continues; bad profiles fail."""
+    reports = [line for line in patroni_safety_run.splitlines() if f"case {case}: role " in line]
+    assert len(reports) == 1, patroni_safety_run
+    assert outcome in reports[0], reports[0]
+    if case == "watchdog_required_missing":
+        assert "Load softdog on the host" in reports[0], reports[0]
+        assert "set patroni_watchdog_mode to automatic (run without) or" in reports[0], reports[0]
+    if case == "watchdog_automatic_missing":
+        assert "WARNING: no watchdog device on localhost" in patroni_safety_run, patroni_safety_run
