@@ -51,6 +51,10 @@ from typing import Any
 import psycopg
 
 TABLE = "pgha_drill"
+# Which member answers: its address, or (through a VIP) its host name, which is
+# the member name in this collection. pg_read_file needs a superuser (the drills use postgres).
+IDENTITY = ("SELECT host(inet_server_addr()), "
+            "coalesce(trim(E'\\n ' FROM pg_read_file('/etc/hostname', 0, 64)), ''), pg_is_in_recovery()")
 
 
 @dataclass
@@ -109,6 +113,14 @@ class Load:
                      f"connect_timeout={max(1, int(args.timeout))} application_name=pgload")
 
     # ---- helpers -----------------------------------------------------------------
+    def who(self, address: str | None, hostname: str | None) -> str | None:
+        """Member name of a server seen as (address, host name)."""
+        if address in self.by_address:
+            return self.by_address[address]
+        if hostname in self.members:
+            return hostname
+        return address
+
     def dsn(self, hostport: str) -> str:
         host, _, port = hostport.partition(":")
         return f"host={host} port={port or 5432} {self.base}"
@@ -168,7 +180,7 @@ class Load:
         # state["conn"]: (connection, its notice list) reused while it works
         state: dict[str, Any] = {"conn": None, "id": 0}
 
-        async def attempt(rec: Attempt, held: tuple[Any, list[str]] | None) -> None:
+        async def attempt(rec: Attempt, held: tuple[Any, list[str], str | None] | None) -> None:
             conn = held[0] if held else None
             try:
                 if held is None:
@@ -176,27 +188,26 @@ class Load:
                     conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
                     conn.add_notice_handler(
                         lambda diag: notices.append(f"{diag.severity_nonlocalized}: {diag.message_primary}"))
+                    ident = await (await conn.execute(IDENTITY)).fetchone()
                     if rec.result != "pending":  # abandoned while connecting: do not write late
                         await conn.close()
                         return
-                    held = (conn, notices)
+                    held = (conn, notices, self.who(ident[0], ident[1]))
                     state["conn"] = held
                 notices = held[1]
                 notices.clear()
-                cur = await conn.execute(
-                    f"INSERT INTO {TABLE} (run, writer, id, sent) VALUES (%s, %s, %s, to_timestamp(%s)) "
-                    "RETURNING host(inet_server_addr())",
+                await conn.execute(
+                    f"INSERT INTO {TABLE} (run, writer, id, sent) VALUES (%s, %s, %s, to_timestamp(%s))",
                     (self.args.run, name, rec.id, rec.sent))
-                row = await cur.fetchone()
-                server = row[0] if row else None
+                server = held[2]
                 warnings = [n for n in notices if not n.startswith(("NOTICE", "DEBUG", "LOG", "INFO"))]
                 if rec.result == "pending":
                     rec.done = now()
-                    rec.server = self.by_address.get(server or "", server)
+                    rec.server = server
                     rec.result = "warning" if warnings else "ack"
                     rec.error = "; ".join(warnings) or None
                 else:  # abandoned earlier: note what happened late, never an acknowledgement
-                    rec.server = self.by_address.get(server or "", server)
+                    rec.server = server
                     rec.late = f"committed at +{now() - rec.sent:.1f}s" + (" with warning" if warnings else "")
                     await conn.close()
             except BaseException as exc:  # noqa: BLE001 - every failure is a result here
@@ -268,9 +279,8 @@ class Load:
         async def ask(start: float) -> Sample:
             try:
                 async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
-                    cur = await conn.execute("SELECT host(inet_server_addr()), pg_is_in_recovery()")
-                    row = await cur.fetchone()
-                    return Sample(source, start, now(), self.by_address.get(row[0], row[0]), not row[1])
+                    row = await (await conn.execute(IDENTITY)).fetchone()
+                    return Sample(source, start, now(), self.who(row[0], row[1]), not row[2])
             except Exception as exc:  # noqa: BLE001 - any failure is "no answer"
                 return Sample(source, start, now(), None, None, short(exc))
 
@@ -582,12 +592,12 @@ def probe(args: argparse.Namespace) -> int:
     try:
         with psycopg.connect(host=host, port=int(port or 5432), dbname=args.dbname, user=args.user,
                              connect_timeout=max(1, int(args.timeout)), autocommit=True) as conn:
-            address, recovery = conn.execute(
-                "SELECT host(inet_server_addr()), pg_is_in_recovery()").fetchone()
+            address, hostname, recovery = conn.execute(IDENTITY).fetchone()
     except psycopg.Error as exc:
         print(short(exc))
         return 1
-    print(names.get(address, address), "false" if recovery else "true")
+    name = names.get(address) or (hostname if hostname in names.values() else address)
+    print(name, "false" if recovery else "true")
     return 0
 
 
