@@ -26,4 +26,4 @@ if [ "${PGHA_FRESH:-0}" = 1 ] || ! healthy; then
   molecule create -s drills >&2
   molecule converge -s drills >&2
 fi
-ls -d "$HOME"/.ansible/tmp/molecule.*.drills/inventory/credentials | head -1
+echo "${PGHA_CACHE_DIR:-$HOME/.cache/pgha.patroni}/credentials/pgha-drills"
