@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Switchover write gap, unplanned failover time and acknowledged writes lost, on the drills lab.
 
 Runs against the molecule scenario `drills` (d1-d3, 172.30.78.0/24), created and

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write load, member sampler and analysis for the failure drills and benchmarks.
 
 One process, one asyncio loop, three kinds of workers:
@@ -27,7 +26,7 @@ Everything is bounded: ``--max-duration`` ends the run even when nobody
 touches ``--stop-file``. The password comes from PGPASSWORD (never a flag).
 
 Example (the drills lab):
-    PGPASSWORD=... tests/drills/pgload.py \\
+    PGPASSWORD=... .venv/bin/python tests/drills/pgload.py \\
         --member d1=172.30.78.11 --member d2=172.30.78.12 --member d3=172.30.78.13 \\
         --balancer 172.30.78.100 --leader-vip 172.30.78.101 --containers \\
         --stop-file /tmp/stop --marks /tmp/marks --out /tmp/result.json
