@@ -40,7 +40,7 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
+import subprocess
 import sys
 import time
 import urllib.request
@@ -562,6 +562,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--writer", action="append",
                    help="NAME=DSN of a writer (repeat); default: front=host=<balancer> port=5000. "
                         "Multi-host: 'direct=host=a,b,c port=5432,5432,5432 target_session_attrs=read-write'")
+    p.add_argument("--check-healthy", action="store_true",
+                   help="only check once that the cluster is whole (see check_healthy); prints JSON, exit 0 if so")
     p.add_argument("--balancer", help="balancer VIP (samples port --balancer-port)")
     p.add_argument("--balancer-port", type=int, default=5000)
     p.add_argument("--leader-vip", help="leader VIP (samples VIP:--port)")
@@ -600,10 +602,65 @@ def probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_healthy(args: argparse.Namespace) -> int:
+    """One look: every member's REST API names the same running leader, the others stream on
+    its timeline, the leader VIP is on the leader's container only, port 5000 answers there as
+    a primary. Prints a JSON verdict; exit 0 when healthy."""
+    members = dict(m.split("=", 1) for m in args.member)
+    verdict: dict[str, Any] = {"healthy": False}
+    views = {}
+    for name, address in members.items():
+        try:
+            with urllib.request.urlopen(f"http://{address}:{args.api_port}/cluster", timeout=3) as answer:
+                views[name] = json.load(answer)["members"]
+        except (OSError, ValueError, KeyError) as exc:
+            verdict["reason"] = f"{name}: REST API does not answer ({short(exc)})"
+    leaders = {name: next((m["name"] for m in view if m["role"] == "leader" and m["state"] == "running"), None)
+               for name, view in views.items()}
+    verdict["leaders_seen"] = leaders
+    leader = next(iter(leaders.values()), None)
+    if "reason" not in verdict:
+        view = views[leader] if leader in views else []
+        others = [m for m in view if m["name"] != leader]
+        if leader is None or set(leaders.values()) != {leader}:
+            verdict["reason"] = "the members do not agree on one running leader"
+        elif len(view) != len(members) or any(m["state"] != "streaming" for m in others) \
+                or len({m.get("timeline") for m in view}) != 1:
+            verdict["reason"] = "not every other member streams on the leader's timeline: " + \
+                ", ".join(f"{m['name']} {m['role']} {m['state']} tl {m.get('timeline')}" for m in view)
+    if "reason" not in verdict and args.leader_vip and args.containers:
+        holders = []
+        for name in members:
+            out = subprocess.run(["docker", "exec", name, "ip", "-o", "-4", "addr", "show"],
+                                 capture_output=True, text=True, check=False, timeout=10)
+            if f" {args.leader_vip}/" in out.stdout:
+                holders.append(name)
+        verdict["vip_holders"] = holders
+        if holders != [leader]:
+            verdict["reason"] = f"leader VIP on {holders}, leader {leader}"
+    if "reason" not in verdict and args.balancer:
+        try:
+            with psycopg.connect(host=args.balancer, port=args.balancer_port, dbname=args.dbname, user=args.user,
+                                 connect_timeout=3, autocommit=True) as conn:
+                address, hostname, recovery = conn.execute(IDENTITY).fetchone()
+            door = members and ({a: n for n, a in members.items()}.get(address) or hostname)
+            verdict["port_answer"] = [door, not recovery]
+            if door != leader or recovery:
+                verdict["reason"] = f"port {args.balancer_port} answers on {door} (primary: {not recovery})"
+        except psycopg.Error as exc:
+            verdict["reason"] = f"port {args.balancer_port}: {short(exc)}"
+    if "reason" not in verdict:
+        verdict.update(healthy=True, leader=leader, replicas=sorted(n for n in members if n != leader))
+    print(json.dumps(verdict))
+    return 0 if verdict["healthy"] else 1
+
+
 def main(argv: list[str]) -> int:
     args = parse(argv)
     if args.probe:
         return probe(args)
+    if args.check_healthy:
+        return check_healthy(args)
     if not args.member:
         raise SystemExit("give every member with --member NAME=ADDRESS")
     load = Load(args)
