@@ -145,7 +145,7 @@ class Lab:
                 self.wait_healthy()
                 time.sleep(4)
                 open(stop, "w", encoding="utf-8").close()
-                table, _ = proc.communicate(timeout=120)
+                table, _err = proc.communicate(timeout=120)
             print(table)
             with open(out, encoding="utf-8") as handle:
                 return json.load(handle)
@@ -248,7 +248,7 @@ def bench_loss(lab: Lab, rounds: int, durability: str) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="what", required=True)
     s = sub.add_parser("switchover")
     s.add_argument("--rounds", type=int, default=5)

@@ -121,20 +121,20 @@ class Load:
         return address
 
     def dsn(self, hostport: str) -> str:
-        host, _, port = hostport.partition(":")
+        host, _sep, port = hostport.partition(":")
         return f"host={host} port={port or 5432} {self.base}"
 
     def writer_dsns(self) -> list[tuple[str, str]]:
         out = []
         for spec in self.args.writer or [f"front=host={self.args.balancer} port={self.args.balancer_port}"]:
-            name, _, dsn = spec.partition("=")
+            name, _sep, dsn = spec.partition("=")
             out.append((name, f"{dsn} {self.base}"))
         return out
 
     async def bounded(self, coro: Any, timeout: float) -> tuple[bool, Any]:
         """Run coro with a wall-clock bound; on timeout abandon it (it cleans up itself)."""
         task = asyncio.ensure_future(coro)
-        done, _ = await asyncio.wait({task}, timeout=timeout)
+        done, _pending = await asyncio.wait({task}, timeout=timeout)
         if task in done:
             if task.cancelled():
                 return True, None
@@ -227,7 +227,7 @@ class Load:
             state["id"] += 1
             rec = Attempt(writer=name, id=state["id"], sent=now())
             self.attempts.append(rec)
-            finished, _ = await self.bounded(attempt(rec, state["conn"]), self.args.timeout)
+            finished, _result = await self.bounded(attempt(rec, state["conn"]), self.args.timeout)
             if not finished:
                 rec.done = now()
                 rec.result = "timeout"
@@ -300,7 +300,7 @@ class Load:
                 "docker", "exec", name, "ip", "-o", "-4", "addr", "show",
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
             try:
-                out, _ = await asyncio.wait_for(proc.communicate(), 2)
+                out, _err = await asyncio.wait_for(proc.communicate(), 2)
             except asyncio.TimeoutError:
                 proc.kill()
                 await proc.wait()
@@ -362,7 +362,7 @@ def rows_on(address: str, args: argparse.Namespace) -> tuple[bool, set[tuple[str
     with psycopg.connect(dsn, autocommit=True) as conn:
         primary = not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]
         rows = conn.execute(f"SELECT writer, id FROM {TABLE} WHERE run = %s", (args.run,)).fetchall()
-    return primary, {(w, i) for w, i in rows}
+    return primary, set(rows)
 
 
 # ---- analysis -----------------------------------------------------------------------
@@ -446,7 +446,7 @@ def analyse(load: Load, args: argparse.Namespace, marks: dict[str, float]) -> di
         res["no_primary_at_end_s"] = round(max(0.0, load.stopped - reach - args.sample_interval * 2), 3)
 
     # Promotion times: first writable answer of each member run (direct samplers).
-    promotions = sorted((a, m) for m, spans in member_runs.items() for a, _ in spans)
+    promotions = sorted((a, m) for m, spans in member_runs.items() for a, _end in spans)
     res["writable_runs"] = {m: [[round(a - load.started, 2), round(b - load.started, 2)] for a, b in v]
                             for m, v in member_runs.items()}
 
@@ -554,7 +554,7 @@ def read_marks(path: str | None) -> dict[str, float]:
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     p.add_argument("--member", action="append", default=[], help="NAME=ADDRESS of each member (repeat)")
     p.add_argument("--probe", metavar="HOST:PORT",
                    help="only ask HOST:PORT once which member answers and whether it accepts writes; "
@@ -588,7 +588,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def probe(args: argparse.Namespace) -> int:
-    host, _, port = args.probe.partition(":")
+    host, _sep, port = args.probe.partition(":")
     names = {addr: name for name, addr in (m.split("=", 1) for m in args.member)}
     try:
         with psycopg.connect(host=host, port=int(port or 5432), dbname=args.dbname, user=args.user,
