@@ -6,20 +6,27 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Attribute descriptions shared by every pgha.patroni module."""
+    """Attributes shared by every pgha.patroni module.
+
+    Also the usual support levels (full check mode, no diff mode, idempotent);
+    a module lists under its own C(attributes) only what differs.
+    """
 
     DOCUMENTATION = r"""
 options: {}
 attributes:
   check_mode:
+    support: full
     description:
       - Can run in check mode and return the changed status prediction without
         sending any request that changes the cluster (only reads are sent).
   diff_mode:
+    support: none
     description:
       - Will return details on what has changed (or possibly needs changing in
         check mode), when in diff mode.
   idempotent:
+    support: full
     description:
       - When run twice in a row with the same arguments against an unchanged cluster,
         the second run reports no change.

@@ -212,6 +212,20 @@ def is_healthy(member: dict[str, Any]) -> bool:
     return member.get("state") in HEALTHY_REPLICA_STATES
 
 
+def healthy_names(cluster: dict[str, Any]) -> list[str]:
+    """Names of the members that are healthy (see :func:`is_healthy`), in /cluster order."""
+    return [m["name"] for m in cluster.get("members", []) if is_healthy(m)]
+
+
+def leader_state(cluster: dict[str, Any]) -> dict[str, Any]:
+    """The leader's name (or None) and ``role/state`` of every member: before/after of a leader change."""
+    leader = leader_of(cluster)
+    return {
+        "leader": leader.get("name") if leader else None,
+        "members": {m["name"]: f"{m.get('role')}/{m.get('state')}" for m in cluster.get("members", [])},
+    }
+
+
 def has_tag(member: dict[str, Any], tag: str) -> bool:
     value = (member.get("tags") or {}).get(tag)
     if value is None:

@@ -18,13 +18,6 @@ author: pgha.patroni maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
 options: {}
 seealso:
   - module: pgha.patroni.switchover
@@ -145,32 +138,30 @@ cluster:
   type: dict
 """
 
+from typing import Any
+
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
-    PatroniApiError,
-    client_from_module,
-    connection_argument_spec,
-)
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import PatroniClient
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
     leader_of,
     summarize,
 )
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
 
 
-def main() -> None:
-    module = AnsibleModule(argument_spec=connection_argument_spec(), supports_check_mode=True)
-    try:
-        client = client_from_module(module)
-        raw = client.cluster()
-        config = client.config()
-    except PatroniApiError as error:
-        module.fail_json(msg=str(error))
+def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:  # pylint: disable=unused-argument
+    raw = client.cluster()
+    config = client.config()
     summary = summarize(raw)
     leader = leader_of(raw)
     summary["timeline"] = leader.get("timeline") if leader else None
     summary["config"] = config
-    module.exit_json(changed=False, cluster=dict(summary), **summary)
+    return {"changed": False, "cluster": dict(summary), **summary}
+
+
+def main() -> None:
+    run_module({}, run, fail_with_actions=False)
 
 
 if __name__ == "__main__":

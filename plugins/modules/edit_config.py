@@ -24,13 +24,9 @@ extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
     details: Shows the dynamic configuration before and after.
-  idempotent:
-    support: full
 options:
   config:
     description:
@@ -129,8 +125,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
     PatroniApiError,
     PatroniClient,
-    client_from_module,
-    connection_argument_spec,
 )
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
     ValidationError,
@@ -140,6 +134,7 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import
     summarize,
     validate_config,
 )
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
 
 
 def wait_applied(client: PatroniClient, config: dict[str, Any]) -> list[str]:
@@ -163,7 +158,10 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     current = client.config()
     patch = config_patch(current, desired)
     after = apply_patch(current, patch)
-    validate_config(desired, after)
+    try:
+        validate_config(desired, after)
+    except ValidationError as error:
+        raise PatroniApiError(f"refusing to change the dynamic configuration: {error}") from None
     result: dict[str, Any] = {
         "changed": bool(patch),
         "before": current,
@@ -188,22 +186,13 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
 
 
 def main() -> None:
-    spec = connection_argument_spec()
-    spec.update(
-        config={"type": "dict", "required": True},
-        wait_pending={"type": "bool", "default": True},
+    run_module(
+        {
+            "config": {"type": "dict", "required": True},
+            "wait_pending": {"type": "bool", "default": True},
+        },
+        run,
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    actions: list[dict[str, Any]] = []
-    try:
-        client = client_from_module(module)
-        actions = client.actions
-        result = run(module, client)
-    except ValidationError as error:
-        module.fail_json(msg=f"refusing to change the dynamic configuration: {error}", actions=actions)
-    except PatroniApiError as error:
-        module.fail_json(msg=str(error), actions=actions)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -21,13 +21,6 @@ author: pgha.patroni maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
 options:
   candidate:
     description: Member to promote.
@@ -86,40 +79,30 @@ actions:
   sample: [{method: POST, url: "http://10.0.0.12:8008/failover", body: {candidate: pg2}}]
 """
 
-import time
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
-    PatroniApiError,
-    PatroniClient,
-    client_from_module,
-    connection_argument_spec,
-    wait_for_leader,
-)
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import PatroniApiError, PatroniClient
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
     candidate_problem,
     is_healthy,
     leader_of,
+    leader_state,
+)
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import (
+    post_and_wait_for_leader,
+    run_module,
 )
 
 FAILOVER_STATES = frozenset(("streaming", "running", "in archive recovery"))
-
-
-def state_of(cluster: dict[str, Any]) -> dict[str, Any]:
-    leader = leader_of(cluster)
-    return {
-        "leader": leader.get("name") if leader else None,
-        "members": {m["name"]: f"{m.get('role')}/{m.get('state')}" for m in cluster.get("members", [])},
-    }
 
 
 def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     p = module.params
     candidate = p["candidate"]
     cluster = client.cluster()
-    before = state_of(cluster)
+    before = leader_state(cluster)
     leader = leader_of(cluster)
     result: dict[str, Any] = {"changed": False, "before": before, "after": before, "actions": client.actions}
     if leader and leader.get("name") == candidate:
@@ -135,44 +118,20 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     result["after"] = {"leader": candidate, "members": before["members"]}
     if module.check_mode:
         return result
-    healthy_before = [m["name"] for m in cluster.get("members", []) if is_healthy(m)]
-    started = time.monotonic()
-    try:
-        answer = client.post("/failover", {"candidate": candidate})
-        result["patroni_message"] = answer.text.strip()
-    except PatroniApiError as error:
-        if error.status != 503:
-            raise
-        result["patroni_message"] = error.body.strip()
-    if p["wait"]:
-        try:
-            final = wait_for_leader(client, candidate, healthy_before, p["wait_timeout"])
-        except PatroniApiError as error:
-            raise PatroniApiError(f"{error} (Patroni answered: {result['patroni_message'] or 'nothing'})") from None
-        result["elapsed"] = round(time.monotonic() - started, 2)
-        result["after"] = state_of(final)
-    else:
-        result["after"] = state_of(client.cluster())
-    return result
+    return post_and_wait_for_leader(client, "/failover", {"candidate": candidate}, cluster, candidate, p["wait"],
+                                    p["wait_timeout"], result)
 
 
 def main() -> None:
-    spec = connection_argument_spec()
-    spec.update(
-        candidate={"type": "str", "required": True},
-        force={"type": "bool", "default": False},
-        wait={"type": "bool", "default": True},
-        wait_timeout={"type": "int", "default": 120},
+    run_module(
+        {
+            "candidate": {"type": "str", "required": True},
+            "force": {"type": "bool", "default": False},
+            "wait": {"type": "bool", "default": True},
+            "wait_timeout": {"type": "int", "default": 120},
+        },
+        run,
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    actions: list[dict[str, Any]] = []
-    try:
-        client = client_from_module(module)
-        actions = client.actions
-        result = run(module, client)
-    except PatroniApiError as error:
-        module.fail_json(msg=str(error), actions=actions)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -20,11 +20,7 @@ extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
-  idempotent:
     support: full
 options:
   state:
@@ -91,11 +87,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
     PatroniApiError,
     PatroniClient,
-    client_from_module,
-    connection_argument_spec,
     wait_until,
 )
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import member_url
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
 
 
 def members_paused(client: PatroniClient, cluster: dict[str, Any]) -> dict[str, bool]:
@@ -139,21 +134,14 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
 
 
 def main() -> None:
-    spec = connection_argument_spec()
-    spec.update(
-        state={"type": "str", "required": True, "choices": ["paused", "resumed"]},
-        wait={"type": "bool", "default": True},
-        wait_timeout={"type": "int", "default": 60},
+    run_module(
+        {
+            "state": {"type": "str", "required": True, "choices": ["paused", "resumed"]},
+            "wait": {"type": "bool", "default": True},
+            "wait_timeout": {"type": "int", "default": 60},
+        },
+        run,
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    actions: list[dict[str, Any]] = []
-    try:
-        client = client_from_module(module)
-        actions = client.actions
-        result = run(module, client)
-    except PatroniApiError as error:
-        module.fail_json(msg=str(error), actions=actions)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

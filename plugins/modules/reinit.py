@@ -22,10 +22,6 @@ extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   idempotent:
     support: partial
     details: Only with O(reinit_if=unhealthy); rebuilding is an action.
@@ -111,8 +107,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
     PatroniApiError,
     PatroniClient,
-    client_from_module,
-    connection_argument_spec,
     wait_until,
 )
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
@@ -121,6 +115,7 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import
     member_by_name,
     member_url,
 )
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
 
 
 def state_of(member: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
@@ -181,24 +176,17 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
 
 
 def main() -> None:
-    spec = connection_argument_spec()
-    spec.update(
-        member={"type": "str", "required": True},
-        reinit_if={"type": "str", "choices": ["always", "unhealthy"], "default": "always"},
-        force={"type": "bool", "default": False},
-        from_leader={"type": "bool", "default": False},
-        wait={"type": "bool", "default": True},
-        wait_timeout={"type": "int", "default": 600},
+    run_module(
+        {
+            "member": {"type": "str", "required": True},
+            "reinit_if": {"type": "str", "choices": ["always", "unhealthy"], "default": "always"},
+            "force": {"type": "bool", "default": False},
+            "from_leader": {"type": "bool", "default": False},
+            "wait": {"type": "bool", "default": True},
+            "wait_timeout": {"type": "int", "default": 600},
+        },
+        run,
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    actions: list[dict[str, Any]] = []
-    try:
-        client = client_from_module(module)
-        actions = client.actions
-        result = run(module, client)
-    except PatroniApiError as error:
-        module.fail_json(msg=str(error), actions=actions)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -26,12 +26,7 @@ extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   idempotent:
-    support: full
     details: With O(pending_only=true) (the default). Otherwise every run restarts.
 options:
   members:
@@ -118,17 +113,17 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
     PatroniApiError,
     PatroniClient,
-    client_from_module,
-    connection_argument_spec,
     wait_until,
 )
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
+    healthy_names,
     is_healthy,
     member_by_name,
     member_url,
     restart_order,
     select_restart_targets,
 )
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
 
 
 def state_of(cluster: dict[str, Any]) -> dict[str, Any]:
@@ -174,7 +169,7 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     result["after"] = predicted
     if module.check_mode:
         return result
-    healthy_before = [m["name"] for m in cluster.get("members", []) if is_healthy(m)]
+    healthy_before = healthy_names(cluster)
     last: dict[str, Any] = cluster
     for name in order:
         member = member_by_name(last, name) or member_by_name(cluster, name) or {}
@@ -204,24 +199,17 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
 
 
 def main() -> None:
-    spec = connection_argument_spec()
-    spec.update(
-        members={"type": "list", "elements": "str"},
-        role={"type": "str", "choices": ["any", "primary", "replica"], "default": "any"},
-        pending_only={"type": "bool", "default": True},
-        order={"type": "str", "choices": ["auto", "replicas_first", "primary_first"], "default": "auto"},
-        scheduled_at={"type": "str"},
-        wait_timeout={"type": "int", "default": 120},
+    run_module(
+        {
+            "members": {"type": "list", "elements": "str"},
+            "role": {"type": "str", "choices": ["any", "primary", "replica"], "default": "any"},
+            "pending_only": {"type": "bool", "default": True},
+            "order": {"type": "str", "choices": ["auto", "replicas_first", "primary_first"], "default": "auto"},
+            "scheduled_at": {"type": "str"},
+            "wait_timeout": {"type": "int", "default": 120},
+        },
+        run,
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    actions: list[dict[str, Any]] = []
-    try:
-        client = client_from_module(module)
-        actions = client.actions
-        result = run(module, client)
-    except PatroniApiError as error:
-        module.fail_json(msg=str(error), actions=actions)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

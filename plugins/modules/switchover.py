@@ -26,12 +26,7 @@ extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   idempotent:
-    support: full
     details: With O(candidate) or O(leader). Without both, every run moves the leader.
 options:
   candidate:
@@ -125,33 +120,23 @@ actions:
   sample: [{method: POST, url: "http://10.0.0.11:8008/switchover", body: {leader: pg1, candidate: pg2}}]
 """
 
-import time
 from datetime import datetime
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
-    PatroniApiError,
-    PatroniClient,
-    client_from_module,
-    connection_argument_spec,
-    wait_for_leader,
-)
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import PatroniApiError, PatroniClient
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
     best_candidate,
     candidate_problem,
     is_healthy,
     leader_of,
+    leader_state,
 )
-
-
-def state_of(cluster: dict[str, Any]) -> dict[str, Any]:
-    leader = leader_of(cluster)
-    return {
-        "leader": leader.get("name") if leader else None,
-        "members": {m["name"]: f"{m.get('role')}/{m.get('state')}" for m in cluster.get("members", [])},
-    }
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import (
+    post_and_wait_for_leader,
+    run_module,
+)
 
 
 def same_time(a: str | None, b: str | None) -> bool:
@@ -166,7 +151,7 @@ def same_time(a: str | None, b: str | None) -> bool:
 def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     p = module.params
     cluster = client.cluster()
-    before = state_of(cluster)
+    before = leader_state(cluster)
     leader = leader_of(cluster)
     result: dict[str, Any] = {"changed": False, "before": before, "after": before, "scheduled": False,
                               "candidate": p["candidate"], "actions": client.actions}
@@ -202,50 +187,26 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
                        "members": before["members"]}
     if module.check_mode:
         return result
-    healthy_before = [m["name"] for m in cluster.get("members", []) if is_healthy(m)]
-    started = time.monotonic()
     if p["scheduled_at"]:
         answer = client.post("/switchover", body, ok=(200, 202))
         result["patroni_message"] = answer.text.strip()
-        result["after"] = state_of(client.cluster())
+        result["after"] = leader_state(client.cluster())
         return result
-    try:
-        answer = client.post("/switchover", body)
-        result["patroni_message"] = answer.text.strip()
-    except PatroniApiError as error:
-        if error.status != 503:  # 503: the outcome is not known yet; look at the cluster
-            raise
-        result["patroni_message"] = error.body.strip()
-    if p["wait"]:
-        try:
-            final = wait_for_leader(client, candidate, healthy_before, p["wait_timeout"])
-        except PatroniApiError as error:
-            raise PatroniApiError(f"{error} (Patroni answered: {result['patroni_message'] or 'nothing'})") from None
-        result["elapsed"] = round(time.monotonic() - started, 2)
-        result["after"] = state_of(final)
-    else:
-        result["after"] = state_of(client.cluster())
-    return result
+    return post_and_wait_for_leader(client, "/switchover", body, cluster, candidate, p["wait"], p["wait_timeout"],
+                                    result)
 
 
 def main() -> None:
-    spec = connection_argument_spec()
-    spec.update(
-        candidate={"type": "str"},
-        leader={"type": "str"},
-        scheduled_at={"type": "str"},
-        wait={"type": "bool", "default": True},
-        wait_timeout={"type": "int", "default": 120},
+    run_module(
+        {
+            "candidate": {"type": "str"},
+            "leader": {"type": "str"},
+            "scheduled_at": {"type": "str"},
+            "wait": {"type": "bool", "default": True},
+            "wait_timeout": {"type": "int", "default": 120},
+        },
+        run,
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    actions: list[dict[str, Any]] = []
-    try:
-        client = client_from_module(module)
-        actions = client.actions
-        result = run(module, client)
-    except PatroniApiError as error:
-        module.fail_json(msg=str(error), actions=actions)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":
