@@ -7,6 +7,7 @@ port 5000 of the balancer VIP, client-side timeouts, acknowledgement = COMMIT
 without warning). Each command prints a table and writes benchmarks/results/<name>.json.
 
     .venv/bin/python benchmarks/drills.py switchover --rounds 5
+    .venv/bin/python benchmarks/drills.py switchover --rounds 5 --haproxy classic
     .venv/bin/python benchmarks/drills.py failover --rounds 3 --profile fast
     .venv/bin/python benchmarks/drills.py failover --rounds 3 --profile default
     .venv/bin/python benchmarks/drills.py loss --rounds 2 --durability async
@@ -160,8 +161,35 @@ def loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def bench_switchover(lab: Lab, rounds: int) -> dict[str, Any]:
+# HAProxy health-check timings: the role's defaults, and the commonly copied ones.
+HAPROXY = {"ours": {"haproxy_check_inter": "1s", "haproxy_check_fastinter": "500ms",
+                    "haproxy_check_downinter": "1s", "haproxy_check_fall": 2, "haproxy_check_rise": 1},
+           "classic": {"haproxy_check_inter": "3s", "haproxy_check_fastinter": "3s",
+                       "haproxy_check_downinter": "3s", "haproxy_check_fall": 3, "haproxy_check_rise": 2}}
+
+
+def apply_haproxy(lab: Lab, timing: str) -> None:
+    """Re-render haproxy.cfg on the drills lab with the given check timings (reload, no restart)."""
+    subprocess.run([os.path.join(ROOT, ".venv", "bin", "molecule"), "converge", "-s", "drills", "--",
+                    "--tags", "haproxy_configure", "-e", json.dumps(HAPROXY[timing])],
+                   env=lab.env, cwd=ROOT, check=True, capture_output=True)
+
+
+def bench_switchover(lab: Lab, rounds: int, haproxy: str = "ours") -> dict[str, Any]:
     lab.profile("fast", "async")
+    if haproxy != "ours":
+        apply_haproxy(lab, haproxy)
+    try:
+        rows = switchover_rounds(lab, rounds)
+    finally:
+        if haproxy != "ours":
+            apply_haproxy(lab, "ours")
+    gaps = [r["write_gap_s"] for r in rows]
+    return {"haproxy": HAPROXY[haproxy] | {"name": haproxy}, "rounds": rows, "write_gap_s": summary(gaps),
+            "request_to_recovered_s": summary([r["request_to_recovered_s"] or 0.0 for r in rows])}
+
+
+def switchover_rounds(lab: Lab, rounds: int) -> list[dict[str, Any]]:
     rows = []
     for i in range(rounds):
         leader = lab.wait_healthy()
@@ -174,10 +202,10 @@ def bench_switchover(lab: Lab, rounds: int) -> dict[str, Any]:
         res = lab.under_load(f"bench-switchover-{i}", act)
         w = res["writers"]["front"]
         rows.append({"from": leader, "to": candidate, "write_gap_s": w["write_gap_s"],
+                     "request_to_recovered_s": w.get("recovery_s"),
                      "failed_attempts": w["errors"] + w["timeouts"], "acked_lost": w.get("acked_lost"),
                      "front_door_dual_s": res["dual_primary_front_doors_s"]})
-    gaps = [r["write_gap_s"] for r in rows]
-    return {"rounds": rows, "write_gap_s": summary(gaps)}
+    return rows
 
 
 def bench_failover(lab: Lab, rounds: int, timing: str) -> dict[str, Any]:
@@ -252,6 +280,8 @@ def main() -> int:
     sub = parser.add_subparsers(dest="what", required=True)
     s = sub.add_parser("switchover")
     s.add_argument("--rounds", type=int, default=5)
+    s.add_argument("--haproxy", choices=sorted(HAPROXY), default="ours",
+                   help="HAProxy check timings during the run (classic: inter 3s fall 3 rise 2)")
     f = sub.add_parser("failover")
     f.add_argument("--rounds", type=int, default=3)
     f.add_argument("--profile", choices=sorted(PROFILES), default="fast")
@@ -264,7 +294,8 @@ def main() -> int:
     before = loadavg()
     started = time.time()
     if args.what == "switchover":
-        res, name = bench_switchover(lab, rounds), "switchover_drills"
+        res = bench_switchover(lab, rounds, args.haproxy)
+        name = "switchover_drills" if args.haproxy == "ours" else f"switchover_drills_{args.haproxy}"
     elif args.what == "failover":
         res, name = bench_failover(lab, rounds, args.profile), f"failover_{args.profile}"
     else:
