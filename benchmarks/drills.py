@@ -172,7 +172,8 @@ def apply_haproxy(lab: Lab, timing: str) -> None:
     """Re-render haproxy.cfg on the drills lab with the given check timings (reload, no restart)."""
     subprocess.run([os.path.join(ROOT, ".venv", "bin", "molecule"), "converge", "-s", "drills", "--",
                     "--tags", "haproxy_configure", "-e", json.dumps(HAPROXY[timing])],
-                   env=lab.env, cwd=ROOT, check=True, capture_output=True)
+                   env=dict(lab.env, PATH=os.path.join(ROOT, ".venv", "bin") + os.pathsep + os.environ["PATH"]),
+                   cwd=ROOT, check=True, capture_output=True)
 
 
 def bench_switchover(lab: Lab, rounds: int, haproxy: str = "ours") -> dict[str, Any]:
