@@ -87,6 +87,13 @@ class Lab:
                 found.append(name)
         return found
 
+    def wait_new_leader(self, old: str, timeout: float = 180) -> None:
+        """Wait (bounded) until a member other than old leads, asking only the others."""
+        others = [f"http://{a}:8008" for n, a in MEMBERS.items() if n != old]
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.leader(others) in (None, old):
+            time.sleep(0.5)
+
     def wait_healthy(self, timeout: float = 180) -> str:
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -215,14 +222,11 @@ def bench_failover(lab: Lab, rounds: int, timing: str) -> dict[str, Any]:
     try:
         for i in range(rounds):
             leader = lab.wait_healthy()
-            others = [f"http://{a}:8008" for n, a in MEMBERS.items() if n != leader]
 
-            def act(mark: Any, leader: str = leader, others: list[str] = others) -> None:
+            def act(mark: Any, leader: str = leader) -> None:
                 mark("fault")
                 subprocess.run(["docker", "kill", leader], check=True, capture_output=True)
-                deadline = time.time() + 180
-                while time.time() < deadline and lab.leader(others) in (None, leader):
-                    time.sleep(0.5)
+                lab.wait_new_leader(leader)
                 mark("promoted")
                 subprocess.run(["docker", "start", leader], check=True, capture_output=True)
 
@@ -245,16 +249,13 @@ def bench_loss(lab: Lab, rounds: int, durability: str) -> dict[str, Any]:
     try:
         for i in range(rounds):
             leader = lab.wait_healthy()
-            others = [f"http://{a}:8008" for n, a in MEMBERS.items() if n != leader]
 
-            def act(mark: Any, leader: str = leader, others: list[str] = others) -> None:
+            def act(mark: Any, leader: str = leader) -> None:
                 pid = subprocess.run(["docker", "exec", leader, "systemctl", "show", "-p", "MainPID", "--value",
                                       "patroni"], check=True, capture_output=True, text=True).stdout.strip()
                 mark("fault")
                 subprocess.run(["docker", "exec", leader, "kill", "-STOP", pid], check=True)
-                deadline = time.time() + 180
-                while time.time() < deadline and lab.leader(others) in (None, leader):
-                    time.sleep(0.5)
+                lab.wait_new_leader(leader)
                 mark("promoted")
                 time.sleep(8)
                 subprocess.run(["docker", "exec", leader, "kill", "-CONT", pid], check=True)

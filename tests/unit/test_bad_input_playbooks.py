@@ -30,6 +30,14 @@ def run_playbook(playbook: Path, inventory: Path | str, *extra: str) -> subproce
     )
 
 
+def run_case_playbook(name: str) -> str:
+    """Run a localhost playbook of tests/playbooks that asserts its own cases; return its output."""
+    result = run_playbook(ROOT / "tests" / "playbooks" / name, "localhost,")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    return output
+
+
 @pytest.mark.parametrize(
     ("inventory", "message"),
     [
@@ -48,10 +56,7 @@ def test_site_refuses_bad_inventory_before_touching_hosts(inventory: str, messag
 @pytest.fixture(scope="module")
 def postgresql_bad_input_run() -> str:
     """Run every case of tests/playbooks/postgresql_bad_checksum.yml once (localhost, no docker)."""
-    result = run_playbook(ROOT / "tests" / "playbooks" / "postgresql_bad_checksum.yml", "localhost,")
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    return output
+    return run_case_playbook("postgresql_bad_checksum.yml")
 
 
 @pytest.mark.parametrize(
@@ -77,10 +82,7 @@ def test_postgresql_role_refuses_bad_source_before_changing_anything(
 @pytest.fixture(scope="module")
 def patroni_safety_run() -> str:
     """Run every case of tests/playbooks/patroni_safety.yml once (localhost, no docker)."""
-    result = run_playbook(ROOT / "tests" / "playbooks" / "patroni_safety.yml", "localhost,")
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    return output
+    return run_case_playbook("patroni_safety.yml")
 
 
 @pytest.mark.parametrize(
