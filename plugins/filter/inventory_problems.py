@@ -44,6 +44,8 @@ import re
 import socket
 from typing import Any
 
+from ansible_collections.pgha.patroni.plugins.plugin_utils._inventory import parse_network_cidr
+
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9_.-]*[a-z0-9])?$")
 
 
@@ -103,10 +105,8 @@ def inventory_problems(summary: dict[str, Any]) -> list[str]:
     network = None
     cidr = summary.get("network_cidr")
     if cidr:
-        try:
-            network = ipaddress.ip_network(str(cidr), strict=False)
-        except ValueError:
-            problems.append(f"pgha_network_cidr '{cidr}' is not a network like 10.0.0.0/24.")
+        network, found = parse_network_cidr(cidr)
+        problems += found
 
     names: dict[str, str] = {}
     addresses: dict[str, str] = {}

@@ -47,6 +47,8 @@ _value:
 import ipaddress
 from typing import Any
 
+from ansible_collections.pgha.patroni.plugins.plugin_utils._inventory import parse_network_cidr
+
 LEADER_MODES = ("callback", "keepalived", "none")
 
 
@@ -93,10 +95,8 @@ def vip_problems(settings: dict[str, Any]) -> list[str]:
     network = None
     cidr = settings.get("network_cidr")
     if cidr:
-        try:
-            network = ipaddress.ip_network(str(cidr), strict=False)
-        except ValueError:
-            problems.append(f"pgha_network_cidr '{cidr}' is not a network like 10.0.0.0/24.")
+        network, found = parse_network_cidr(cidr)
+        problems += found
     elif balancer_on or mode != "none":
         problems.append("pgha_network_cidr is not set: the VIP prefix is taken from it (e.g. 10.0.0.0/24).")
 
