@@ -9,16 +9,21 @@ BIN := $(CURDIR)/$(VENV)/bin
 CACHE := $(CURDIR)/.cache
 COLL_LINK := $(CACHE)/collections/ansible_collections/pgha/patroni
 SUITE ?= trixie
-export PGHA_IMAGE ?= pgha-systemd:$(SUITE)
+LAB := -i inventories/lab/hosts.yml
+export PGHA_IMAGE ?= pgha-lab:$(SUITE)
 export PGHA_CACHE_DIR ?= $(HOME)/.cache/pgha.patroni
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CACHE)/collections
 export ANSIBLE_FORCE_COLOR ?= 0
 
-.PHONY: help venv docker image source lab destroy test lint sanity unit integration molecule status
+.PHONY: help tools venv docker image source lab destroy status build test lint sanity unit integration \
+        molecule molecule-default molecule-drills molecule-installed
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+tools:  ## install the commands the lab calls when missing (Debian, as root)
+	lab/ensure-tools.sh
 
 $(BIN)/ansible-playbook: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,28 +34,32 @@ $(COLL_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn $(CURDIR) $@
 
-venv: $(BIN)/ansible-playbook $(COLL_LINK)  ## create the controller venv (pinned requirements.txt)
+venv: tools $(BIN)/ansible-playbook $(COLL_LINK)  ## create the controller venv (pinned requirements.txt)
 
-docker:  ## make sure a Docker engine answers (installs docker.io on Debian as root)
+docker: tools  ## make sure a Docker engine answers (installs docker.io on Debian as root)
 	lab/ensure-docker.sh
 
-image: docker  ## build the systemd base image (SUITE=trixie|bookworm), skipped when present
+image: docker  ## build the systemd+sshd base image (SUITE=trixie|bookworm), skipped when current
 	lab/build-image.sh $(SUITE)
 
-source:  ## fetch the genuine upstream PostgreSQL tarball through Debian source packages
+source: tools  ## fetch the genuine upstream PostgreSQL tarball through Debian source packages
 	lab/fetch-postgresql-source.sh
 
-lab: venv image source  ## create the three containers and run site.yml against inventories/lab
+lab: venv image source  ## create the three containers, reach them over SSH, run site.yml
 	molecule create -s default
-	ansible-playbook -i inventories/lab/hosts.yml site.yml
-	ansible-playbook -i inventories/lab/hosts.yml playbooks/status.yml
+	molecule prepare -s default
+	ansible-playbook $(LAB) site.yml
+	ansible-playbook $(LAB) playbooks/status.yml
 
 status: venv  ## print the lab cluster's state
-	ansible-playbook -i inventories/lab/hosts.yml playbooks/status.yml
+	ansible-playbook $(LAB) playbooks/status.yml
 
 destroy: venv  ## remove the lab containers and network, nothing else
 	molecule destroy -s default
 	-docker network rm pgha-lab >/dev/null 2>&1
+
+build: venv  ## build the collection tarball into .cache/dist
+	lab/collection.sh build
 
 lint: venv  ## ansible-lint (production profile) and yamllint
 	yamllint -s .
@@ -65,7 +74,17 @@ unit: venv  ## pytest unit tests
 integration: venv  ## modules against a real Patroni cluster on loopback
 	tests/integration/run.sh
 
-molecule: venv image source  ## molecule test for every scenario
-	molecule test --all
+molecule-default: venv image source  ## Debian 13: site.yml over SSH, idempotence, verify
+	molecule test -s default
+
+molecule-drills: venv image source  ## Debian 13: the failure drills
+	molecule test -s drills
+
+molecule-installed: venv source  ## Debian 12: site.yml from the installed tarball, idempotence, verify
+	lab/ensure-docker.sh
+	PGHA_IMAGE=pgha-lab:bookworm lab/build-image.sh bookworm
+	molecule test -s installed
+
+molecule: molecule-default molecule-drills molecule-installed  ## every molecule scenario
 
 test: lint sanity unit integration molecule  ## the whole suite (README's test command)

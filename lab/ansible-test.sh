@@ -7,15 +7,14 @@ dest="${root}/.cache/ansible-test/ansible_collections/pgha/patroni"
 python="${root}/.venv/bin/python"
 pyver="$("${python}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 
-# The files git knows about (tracked, or untracked and not ignored).
+# A fresh copy of the files git knows about (tracked, or untracked and not
+# ignored), made with tar: nothing beyond git and coreutils is needed.
+rm -rf "${dest}"
 mkdir -p "${dest}"
-(cd "${root}" && git ls-files -z --cached --others --exclude-standard) \
-  | rsync -a --delete --from0 --files-from=- "${root}/" "${dest}/"
-# rsync --delete with --files-from removes nothing; prune stale copies.
-(cd "${dest}" && find . -type f | sed 's|^\./||' | sort) > "${dest}/../.copied"
-(cd "${root}" && git ls-files --cached --others --exclude-standard | sort) > "${dest}/../.wanted"
-comm -23 "${dest}/../.copied" "${dest}/../.wanted" | (cd "${dest}" && xargs -r rm -f)
-(cd "${dest}" && git init -q . 2>/dev/null; git add -A >/dev/null 2>&1 || true)
+(cd "${root}" && git ls-files -z --cached --others --exclude-standard \
+  | xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh \
+  | tar --null -T - -cf -) | tar -C "${dest}" -xf -
+(cd "${dest}" && git init -q . && git add -A >/dev/null 2>&1 || true)
 
 # ansible-test bootstraps pip in its virtual environments with a script it
 # downloads from a host this machine cannot reach; a local stand-in does the

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Build the lab's systemd base image with debootstrap and 'docker import'.
-# Skipped when the image exists. No registry is needed.
+# Skipped when the image exists. No registry is needed. The image carries
+# systemd, python3, sudo and openssh-server, like a minimal cloud image.
 #   lab/build-image.sh [trixie|bookworm]
 set -euo pipefail
 
 suite="${1:-${PGHA_SUITE:-trixie}}"
-image="${PGHA_IMAGE:-pgha-systemd:${suite}}"
+image="${PGHA_IMAGE:-pgha-lab:${suite}}"
 
-if docker image inspect "${image}" >/dev/null 2>&1; then
-  echo "lab: image ${image} exists, not rebuilt"
+# Bump when the image's content changes: an older image is rebuilt.
+revision=2
+if [ "$(docker image inspect -f '{{ index .Config.Labels "pgha.image.revision" }}' "${image}" 2>/dev/null)" = "${revision}" ]; then
+  echo "lab: image ${image} (revision ${revision}) exists, not rebuilt"
   exit 0
 fi
 
@@ -17,14 +20,7 @@ case "${suite}" in
   *) echo "lab: suite must be trixie or bookworm, not '${suite}'" >&2; exit 2 ;;
 esac
 
-if ! command -v debootstrap >/dev/null 2>&1; then
-  if [ "$(id -u)" -eq 0 ] && [ -r /etc/debian_version ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >/dev/null
-  else
-    echo "lab: debootstrap is missing; install it (Debian: 'apt-get install debootstrap')." >&2
-    exit 1
-  fi
-fi
+"$(dirname "$0")/ensure-tools.sh" debootstrap
 
 # The mirror comes from this machine's own apt configuration.
 mirror="${PGHA_MIRROR:-}"
@@ -45,7 +41,7 @@ rootfs="$(mktemp -d /var/tmp/pgha-rootfs.XXXXXX)"
 trap 'rm -rf "${rootfs}"' EXIT
 echo "lab: debootstrap ${suite} (this takes about a minute)"
 debootstrap --variant=minbase \
-  --include=systemd,systemd-sysv,python3,sudo,iproute2,procps,ca-certificates \
+  --include=systemd,systemd-sysv,python3,sudo,iproute2,procps,ca-certificates,openssh-server \
   "${suite}" "${rootfs}" "${mirror}" >/dev/null
 # Containers use the same mirror for apt, over the same transport.
 echo "deb ${mirror} ${suite} main" > "${rootfs}/etc/apt/sources.list"
@@ -55,5 +51,19 @@ for unit in systemd-udevd.service systemd-udevd-control.socket systemd-udevd-ker
             getty.target console-getty.service systemd-firstboot.service; do
   ln -sf /dev/null "${rootfs}/etc/systemd/system/${unit}"
 done
-tar -C "${rootfs}" -c . | docker import -c 'CMD ["/lib/systemd/systemd"]' - "${image}" >/dev/null
+# SSH like a real host: each container makes its own host keys when sshd
+# first starts (none are baked into the image); the lab's controller key and
+# its admin user are put in by molecule's prepare step
+# (molecule/shared/prepare.yml).
+rm -f "${rootfs}"/etc/ssh/ssh_host_*
+mkdir -p "${rootfs}/etc/systemd/system/ssh.service.d"
+cat > "${rootfs}/etc/systemd/system/ssh.service.d/pgha-hostkeys.conf" <<'UNIT'
+[Service]
+ExecStartPre=
+ExecStartPre=/usr/bin/ssh-keygen -A
+ExecStartPre=/usr/sbin/sshd -t
+UNIT
+ln -sf /lib/systemd/system/ssh.service "${rootfs}/etc/systemd/system/multi-user.target.wants/ssh.service"
+tar -C "${rootfs}" -c . | docker import -c 'CMD ["/lib/systemd/systemd"]' \
+  -c "LABEL pgha.image.revision=${revision}" - "${image}" >/dev/null
 echo "lab: built image ${image}"

@@ -8,15 +8,7 @@ if docker info >/dev/null 2>&1; then
   exit 0
 fi
 
-if ! command -v dockerd >/dev/null 2>&1; then
-  if [ "$(id -u)" -eq 0 ] && [ -r /etc/debian_version ]; then
-    echo "lab: installing docker.io from Debian packages" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/dev/null
-  else
-    echo "lab: no Docker engine. Install one (Debian: 'apt-get install docker.io' as root) and start it." >&2
-    exit 1
-  fi
-fi
+"$(dirname "$0")/ensure-tools.sh" docker dockerd
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "lab: dockerd is installed but not answering; start it (e.g. 'sudo systemctl start docker')." >&2

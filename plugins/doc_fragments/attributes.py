@@ -8,7 +8,8 @@ from __future__ import annotations
 class ModuleDocFragment:
     """Attributes shared by every pgha.patroni module.
 
-    Also the usual support levels (full check mode, no diff mode, idempotent);
+    Also the usual support levels (full check mode, no diff mode, idempotent) and
+    the membership of the action group C(pgha.patroni.patroni);
     a module lists under its own C(attributes) only what differs.
     """
 
@@ -30,4 +31,11 @@ attributes:
     description:
       - When run twice in a row with the same arguments against an unchanged cluster,
         the second run reports no change.
+  action_group:
+    support: full
+    membership:
+      - pgha.patroni.patroni
+    description:
+      - Use C(group/pgha.patroni.patroni) in C(module_defaults) to give every module of the
+        collection the same connection options (API URLs, credentials, CA) once per play.
 """
