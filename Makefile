@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 CACHE := $(CURDIR)/.cache
-COLL_LINK := $(CACHE)/collections/ansible_collections/pgha/patroni
+COLL_LINK := $(CACHE)/collections/ansible_collections/pgha/patroni/galaxy.yml
 SUITE ?= trixie
 LAB := -i inventories/lab/hosts.yml
 export PGHA_IMAGE ?= pgha-lab:$(SUITE)
@@ -30,9 +30,8 @@ $(BIN)/ansible-playbook: requirements.txt
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
 
-$(COLL_LINK):
-	mkdir -p $(dir $@)
-	ln -sfn $(CURDIR) $@
+$(COLL_LINK): lab/link-collection.sh
+	lab/link-collection.sh
 
 venv: tools $(BIN)/ansible-playbook $(COLL_LINK)  ## create the controller venv (pinned requirements.txt)
 

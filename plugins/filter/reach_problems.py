@@ -59,7 +59,7 @@ def host_problem(host: str, hv: Any) -> str | None:
     connection = hv.get("ansible_connection") or "ssh"
     where = f"{host} ({hv.get('ansible_host') or host})"
     key = hv.get("ansible_ssh_private_key_file") or hv.get("ansible_private_key_file")
-    cause = _short(result.get("msg"))
+    cause = _short(re.sub(r"^(Task failed: )+", "", str(result.get("msg") or "")))
     if key and not os.path.isfile(os.path.expanduser(str(key))):
         return (f"{where}: the SSH key {key} does not exist on the controller; "
                 "create it or correct ansible_ssh_private_key_file.")

@@ -11,8 +11,7 @@ export ANSIBLE_COLLECTIONS_PATH="$ROOT/.cache/collections"
 export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 export PGHA_IT_DIR="${PGHA_IT_DIR:-/tmp/pgha-it}"
 export PGHA_IT_CREDENTIALS="$PGHA_IT_DIR/credentials"
-LINK="$ANSIBLE_COLLECTIONS_PATH/ansible_collections/pgha/patroni"
-[ -e "$LINK" ] || { mkdir -p "$(dirname "$LINK")"; ln -sfn "$ROOT" "$LINK"; }
+"$ROOT/lab/link-collection.sh"
 
 INV="$HERE/inventory/hosts.yml"
 started=$SECONDS

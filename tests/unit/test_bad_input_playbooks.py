@@ -53,6 +53,23 @@ def test_site_refuses_bad_inventory_before_touching_hosts(inventory: str, messag
     assert "changed=0" in output, output
 
 
+def test_site_names_hosts_it_cannot_manage_and_changes_nothing() -> None:
+    """Unreachable hosts and a missing key stop the run in the reach play, each named with its cause."""
+    result = run_playbook(ROOT / "site.yml", INVENTORIES / "unreachable" / "hosts.yml")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Cannot manage 3 host(s); nothing was changed" in output, output
+    assert "n1 (127.0.0.1): unreachable over ssh as pgha-nobody" in output, output
+    assert "n2 (127.0.0.1): the SSH key /nonexistent/pgha-test-key does not exist on the controller" in output, output
+    assert "PLAY [Consensus store]" not in output, output
+    assert "changed=1" not in output, output
+
+
+def test_files_module_check_change_idempotent() -> None:
+    """pgha.patroni.files: check mode, change, no change, refused validate, drift corrected."""
+    run_case_playbook("files_module.yml")
+
+
 @pytest.fixture(scope="module")
 def postgresql_bad_input_run() -> str:
     """Run every case of tests/playbooks/postgresql_bad_checksum.yml once (localhost, no docker)."""

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Make this checkout importable as pgha.patroni from .cache/collections:
+# a directory whose entries link to the checkout's runtime parts. (A link to
+# the whole checkout would put the checkout inside itself, a loop that
+# ansible-galaxy's manifest walk cannot leave.)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dest="${root}/.cache/collections/ansible_collections/pgha/patroni"
+[ -L "${dest}" ] && rm -f "${dest}"     # the whole-checkout link of earlier versions
+mkdir -p "${dest}"
+for entry in galaxy.yml README.md meta plugins playbooks roles docs changelogs; do
+  ln -sfn "${root}/${entry}" "${dest}/${entry}"
+done
