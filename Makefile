@@ -41,8 +41,9 @@ docker: tools  ## make sure a Docker engine answers (installs docker.io on Debia
 image: docker  ## build the systemd+sshd base image (SUITE=trixie|bookworm), skipped when current
 	lab/build-image.sh $(SUITE)
 
-source: tools  ## fetch the genuine upstream PostgreSQL tarball through Debian source packages
+source: tools  ## fetch the upstream PostgreSQL tarball and the Debian 12 etcd archive through Debian packages
 	lab/fetch-postgresql-source.sh
+	lab/fetch-etcd-archive.sh
 
 lab: venv image source  ## create the three containers, reach them over SSH, run site.yml
 	molecule create -s default
