@@ -110,8 +110,8 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 def _attrs(module: AnsibleModule, item: dict[str, Any], path: str) -> dict[str, Any]:
     """File arguments in the form set_fs_attributes_if_different() takes."""
-    return module.load_file_common_arguments({"path": path, "owner": item.get("owner"),
-                                               "group": item.get("group"), "mode": item.get("mode")})
+    args = {"path": path, "owner": item.get("owner"), "group": item.get("group"), "mode": item.get("mode")}
+    return module.load_file_common_arguments(args)
 
 
 def ensure_directory(module: AnsibleModule, item: dict[str, Any]) -> bool:
