@@ -18,7 +18,7 @@ mkdir -p "${dest}"
 
 # ansible-test bootstraps pip in its virtual environments with a script it
 # downloads from a host this machine cannot reach; a local stand-in does the
-# same job with ensurepip (see shared/LAB.md).
+# same job with ensurepip.
 cache="${HOME}/.ansible/test/cache"
 mkdir -p "${cache}"
 pip_version="$("${python}" -c 'from ansible_test._internal.python_requirements import get_venv_packages as g; import inspect,re; print(re.search(r"pip=.(\d+(?:\.\d+)+).", inspect.getsource(g)).group(1))')"
