@@ -23,19 +23,7 @@ esac
 "$(dirname "$0")/ensure-tools.sh" debootstrap
 
 # The mirror comes from this machine's own apt configuration.
-mirror="${PGHA_MIRROR:-}"
-if [ -z "${mirror}" ]; then
-  mirror="$(grep -h -E '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null \
-    | awk '{print $2}' | grep -v -- '-security' | head -n1 || true)"
-fi
-if [ -z "${mirror}" ]; then
-  mirror="$(grep -h -E '^deb ' /etc/apt/sources.list 2>/dev/null \
-    | awk '{print $2}' | grep -v -- '-security' | head -n1 || true)"
-fi
-if [ -z "${mirror}" ]; then
-  echo "lab: no Debian mirror found in /etc/apt; set PGHA_MIRROR" >&2
-  exit 1
-fi
+mirror="$("$(dirname "$0")/mirror.sh")"
 
 rootfs="$(mktemp -d /var/tmp/pgha-rootfs.XXXXXX)"
 trap 'rm -rf "${rootfs}"' EXIT

@@ -24,14 +24,7 @@ if [ -f "${target}" ] && [ -f "${target}.sha256" ] \
 fi
 mkdir -p "${cache}"
 
-mirror="$(grep -h -E '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null \
-  | awk '{print $2}' | grep -v -- '-security' | head -n1 || true)"
-[ -n "${mirror}" ] || mirror="$(grep -h -E '^deb ' /etc/apt/sources.list 2>/dev/null \
-  | awk '{print $2}' | grep -v -- '-security' | head -n1 || true)"
-if [ -z "${mirror}" ]; then
-  echo "lab: no Debian mirror found in /etc/apt" >&2
-  exit 1
-fi
+mirror="$("$(dirname "$0")/mirror.sh")"
 
 work="$(mktemp -d)"
 trap 'rm -rf "${work}"' EXIT
