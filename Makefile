@@ -26,7 +26,7 @@ tools:  ## install the commands the lab calls when missing (Debian, as root)
 	lab/ensure-tools.sh
 
 $(BIN)/ansible-playbook: requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/pip || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
 

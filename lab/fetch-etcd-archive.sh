@@ -33,8 +33,8 @@ mkdir -p "${work}/sources.list.d" "${work}/lists/partial" "${work}/root/${name}"
 echo "deb ${mirror} ${suite} main" > "${work}/sources.list.d/etcd.list"
 apt_opts=(-o "Dir::Etc::SourceParts=${work}/sources.list.d" -o "Dir::Etc::SourceList=/dev/null"
           -o "Dir::State::Lists=${work}/lists" -o "Debug::NoLocking=1")
-apt-get "${apt_opts[@]}" update -qq >/dev/null 2>&1
-(cd "${work}" && apt-get "${apt_opts[@]}" download -qq "etcd-server/${suite}" "etcd-client/${suite}" >/dev/null 2>&1)
+apt-get "${apt_opts[@]}" update -qq >/dev/null
+(cd "${work}" && apt-get "${apt_opts[@]}" download -qq "etcd-server/${suite}" "etcd-client/${suite}"  >/dev/null)
 for deb in "${work}"/etcd-server_*.deb "${work}"/etcd-client_*.deb; do
   [ -f "${deb}" ] || { echo "lab: apt did not deliver etcd-server and etcd-client from ${suite}" >&2; exit 1; }
   dpkg-deb -x "${deb}" "${work}/x"

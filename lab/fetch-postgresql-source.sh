@@ -42,9 +42,9 @@ fi
 
 apt_opts=(-o "Dir::Etc::SourceParts=${work}/sources.list.d" -o "Dir::Etc::SourceList=/dev/null"
           -o "Dir::State::Lists=${work}/lists" -o "Debug::NoLocking=1")
-apt-get "${apt_opts[@]}" update -qq >/dev/null 2>&1
+apt-get "${apt_opts[@]}" update -qq >/dev/null
 (cd "${work}" && apt-get "${apt_opts[@]}" source --download-only -qq \
-   "postgresql-${major}=${debian_version}" >/dev/null 2>&1)
+   "postgresql-${major}=${debian_version}"  >/dev/null)
 
 orig="${work}/postgresql-${major}_${version}.orig.tar.bz2"
 if [ ! -f "${orig}" ]; then

@@ -47,6 +47,11 @@ import re
 from typing import Any
 
 
+# What a refused privilege escalation looks like (sudo, su, doas; Ansible's own wording).
+BECOME_FAILURE = re.compile(r"sudo|password is required|privilege escalation|become|not in the sudoers|"
+                            r"Incorrect .*password|Timeout \(\d+s\) waiting for privilege", re.IGNORECASE)
+
+
 def _short(text: Any, limit: int = 300) -> str:
     """One line, at most limit characters."""
     return re.sub(r"\s+", " ", str(text or "")).strip()[:limit]
@@ -60,15 +65,17 @@ def host_problem(host: str, hv: Any) -> str | None:
     where = f"{host} ({hv.get('ansible_host') or host})"
     key = hv.get("ansible_ssh_private_key_file") or hv.get("ansible_private_key_file")
     cause = _short(re.sub(r"^(Task failed: )+", "", str(result.get("msg") or "")))
-    if key and not os.path.isfile(os.path.expanduser(str(key))):
-        return (f"{where}: the SSH key {key} does not exist on the controller; "
-                "create it or correct ansible_ssh_private_key_file.")
     if result.get("unreachable"):
+        if key and not os.path.isfile(os.path.expanduser(str(key))):
+            return (f"{where}: the SSH key {key} does not exist on the controller; "
+                    "create it or correct ansible_ssh_private_key_file.")
         return (f"{where}: unreachable over {connection} as {user} ({cause}); check the address, "
                 f"that sshd runs there, and that the key of {user} is authorized.")
     if result.get("failed") or "ansible_facts" not in result:
-        return (f"{where}: reached as {user} but cannot become root ({cause or 'no answer'}); "
-                f"give {user} sudo rights (passwordless, or run with --ask-become-pass).")
+        if BECOME_FAILURE.search(cause):
+            return (f"{where}: reached as {user} but cannot become root ({cause}); "
+                    f"give {user} sudo rights (passwordless, or run with --ask-become-pass).")
+        return f"{where}: reached as {user} but reading its facts as root failed ({cause or 'no answer'})."
     return None
 
 

@@ -18,14 +18,20 @@ description:
   - A file is replaced only when its content differs, atomically, after the optional
     O(files[].validate) command accepted the new content; owner, group and mode are
     corrected whenever they differ.
-  - The roles of this collection use it for the files whose changes call the same handler,
-    so a task's C(changed) (and its C(notify)) stays exact.
+  - A new file is written under a temporary name, given its owner and mode, and only then renamed
+    into place, so a file that holds a secret is never readable by others.
+  - The roles of this collection group the files of one service by the handler their changes call.
 author: pgha.patroni maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.patroni.attributes
 attributes:
+  check_mode:
+    support: full
+    description:
+      - Reports which paths would change, and with C(--diff) how their content would, without writing anything.
   diff_mode:
     support: full
+    details: Content changes only; owner, mode and links are reported in RV(changed_paths).
   action_group:
     support: none
     membership: []
@@ -101,6 +107,7 @@ changed_paths:
 """
 
 import os
+import stat
 import tempfile
 from typing import Any
 
@@ -136,8 +143,23 @@ def _read(path: str) -> bytes | None:
         return None
 
 
+def _prepare_temp(module: AnsibleModule, item: dict[str, Any], tmp: str, current: os.stat_result | None) -> None:
+    """Give the temporary file its final owner and mode before it is renamed into place.
+
+    A file that holds a secret is never readable by others, not even for a moment.
+    """
+    if current is not None:
+        os.chmod(tmp, stat.S_IMODE(current.st_mode))
+        os.chown(tmp, current.st_uid, current.st_gid)
+    else:
+        os.chmod(tmp, 0o644)
+    module.set_fs_attributes_if_different(_attrs(module, item, tmp), False)
+
+
 def ensure_file(module: AnsibleModule, item: dict[str, Any], diffs: list[dict[str, str]]) -> bool:
     path = item["path"]
+    if os.path.islink(path):
+        path = os.path.realpath(path)   # like ansible.builtin.template: write through the link
     wanted = to_bytes(item["content"], errors="surrogate_or_strict")
     if os.path.isdir(path):
         module.fail_json(msg=f"{path} is a directory, not a file; remove it or choose another path.")
@@ -152,26 +174,24 @@ def ensure_file(module: AnsibleModule, item: dict[str, Any], diffs: list[dict[st
         parent = os.path.dirname(path) or "."
         if not os.path.isdir(parent):
             module.fail_json(msg=f"The directory {parent} of {path} does not exist; list it under directories.")
+        if item.get("validate") and "%s" not in item["validate"]:
+            module.fail_json(msg=f"validate for {path} must contain %s (the file to check).")
         fd, tmp = tempfile.mkstemp(prefix=".pgha-", dir=parent)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(wanted)
             if item.get("validate"):
-                if "%s" not in item["validate"]:
-                    module.fail_json(msg=f"validate for {path} must contain %s (the file to check).")
                 rc, out, err = module.run_command(item["validate"] % tmp)
                 if rc != 0:
-                    module.fail_json(msg=f"{path} was not changed: validate ({item['validate']}) refused the new "
+                    module.fail_json(msg=f"{path} was not replaced: validate ({item['validate']}) refused the new "
                                          f"content: {(err or out).strip()}", rc=rc)
-            if current is None and not item.get("mode"):
-                os.chmod(tmp, 0o644)
-            module.atomic_move(tmp, path, unsafe_writes=False)
+            _prepare_temp(module, item, tmp, os.stat(path) if current is not None else None)
+            os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    if module.check_mode and changed:
         return True
-    return module.set_fs_attributes_if_different(_attrs(module, item, path), changed)
+    return module.set_fs_attributes_if_different(_attrs(module, item, path), False)
 
 
 def ensure_link(module: AnsibleModule, item: dict[str, Any]) -> bool:
@@ -180,12 +200,19 @@ def ensure_link(module: AnsibleModule, item: dict[str, Any]) -> bool:
         return False
     if os.path.lexists(path) and not os.path.islink(path):
         module.fail_json(msg=f"{path} exists and is not a symbolic link; remove it or choose another path.")
+    if not os.path.isdir(os.path.dirname(path) or "."):
+        module.fail_json(msg=f"The directory of the link {path} does not exist; list it under directories.")
     if not module.check_mode:
         tmp = f"{path}.pgha-tmp"
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        os.symlink(src, tmp)
-        os.replace(tmp, path)
+        try:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+            os.symlink(src, tmp)
+            os.replace(tmp, path)
+        except OSError as err:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+            module.fail_json(msg=f"Could not point {path} at {src}: {err}")
     return True
 
 
