@@ -47,7 +47,6 @@ source: tools  ## fetch the upstream PostgreSQL tarball and the Debian 12 etcd a
 
 lab: venv image source  ## create the three containers, reach them over SSH, run site.yml
 	molecule create -s default
-	molecule prepare -s default
 	ansible-playbook $(LAB) site.yml
 	ansible-playbook $(LAB) playbooks/status.yml
 

@@ -3,8 +3,9 @@
 #   lab/collection.sh build              -> .cache/dist/pgha-patroni-<version>.tar.gz
 #   lab/collection.sh install [DIR]      -> DIR/ansible_collections/pgha/patroni
 #                                           (default .cache/installed)
-# The install takes no dependencies from Galaxy (--no-deps): ansible.posix and
-# community.crypto come with the `ansible` package of the controller venv.
+# The install takes no dependencies from Galaxy (--no-deps): the one the
+# collection needs, ansible.posix, comes with the `ansible` package of the
+# controller venv.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dist="${root}/.cache/dist"
