@@ -3,8 +3,10 @@
 Runs against the molecule scenario `drills` (d1-d3, 172.30.78.0/24), created and
 converged by benchmarks/drills_lab.sh when it is not running. Not part of `make test`.
 Every measurement comes from tests/drills/pgload.py (a write every 100 ms through
-port 5000 of the balancer VIP, client-side timeouts, acknowledgement = COMMIT
-without warning). Each command prints a table and writes benchmarks/results/<name>.json.
+HAProxy's primary port on the balancer VIP, client-side timeouts, acknowledgement =
+COMMIT without warning); members, ports and VIPs come from the scenario's inventory
+(tests/drills/patroni_lab.py read_scenario). Each command prints a table and writes
+benchmarks/results/<name>.json.
 
     .venv/bin/python benchmarks/drills.py switchover --rounds 5
     .venv/bin/python benchmarks/drills.py switchover --rounds 5 --haproxy classic
@@ -29,119 +31,85 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-PGLOAD = os.path.join(ROOT, "tests", "drills", "pgload.py")
-MEMBERS = {"d1": "172.30.78.11", "d2": "172.30.78.12", "d3": "172.30.78.13"}
-BALANCER_VIP = "172.30.78.100"
-LEADER_VIP = "172.30.78.101"
-API = [f"http://{a}:8008" for a in MEMBERS.values()]
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "drills"))
+
+import patroni_lab  # noqa: E402  pylint: disable=wrong-import-position
+from drill_health import Login, check_healthy  # noqa: E402  pylint: disable=wrong-import-position
+
+PGLOAD = ROOT / "tests" / "drills" / "pgload.py"
+SCENARIO = ROOT / "molecule" / "drills"
 PROFILES = {"fast": {"ttl": 20, "loop_wait": 2, "retry_timeout": 5},
             "default": {"ttl": 30, "loop_wait": 10, "retry_timeout": 10}}
 
 
-def credentials() -> str:
-    out = subprocess.run([os.path.join(ROOT, "benchmarks", "drills_lab.sh")], check=True,
-                         capture_output=True, text=True, cwd=ROOT)
-    return out.stdout.strip().splitlines()[-1]
-
-
 class Lab:
+    """The drills lab: its members, ports and VIPs from the scenario's inventory, read once."""
+
     def __init__(self) -> None:
-        creds = credentials()
-        with open(os.path.join(creds, "patroni_superuser"), encoding="utf-8") as handle:
-            self.pg_password = handle.read().strip()
-        with open(os.path.join(creds, "patroni_restapi"), encoding="utf-8") as handle:
-            self.api_password = handle.read().strip()
-        self.env = dict(os.environ, PGPASSWORD=self.pg_password,
-                        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
-                        ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal")
+        subprocess.run([str(ROOT / "benchmarks" / "drills_lab.sh")], check=True, cwd=ROOT)
+        self.scenario = patroni_lab.read_scenario(SCENARIO)
+        creds = Path(self.scenario.credentials_dir)
+        self.api_password = (creds / "patroni_restapi").read_text(encoding="utf-8").strip()
+        pg_password = (creds / "patroni_superuser").read_text(encoding="utf-8").strip()
+        self.env = dict(os.environ, PGPASSWORD=pg_password,
+                        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"))
+        self.login = Login(password=pg_password)
+        self.urls = list(self.scenario.api_urls.values())
 
     # ---- state ---------------------------------------------------------------------
-    def cluster(self, urls: list[str] | None = None) -> list[dict[str, Any]] | None:
-        for url in urls or API:
-            try:
-                with urllib.request.urlopen(url + "/cluster", timeout=2) as answer:
-                    return json.load(answer)["members"]
-            except (OSError, ValueError):
-                continue
-        return None
-
-    def leader(self, urls: list[str] | None = None) -> str | None:
-        members = self.cluster(urls) or []
-        return next((m["name"] for m in members if m["role"] == "leader" and m["state"] == "running"), None)
-
-    def probe(self, hostport: str) -> str:
-        args = [sys.executable, PGLOAD, "--probe", hostport] + [f"--member={n}={a}" for n, a in MEMBERS.items()]
-        out = subprocess.run(args, env=self.env, capture_output=True, text=True, check=False)
-        return out.stdout.strip() if out.returncode == 0 else ""
-
-    def vip_holders(self) -> list[str]:
-        found = []
-        for name in MEMBERS:
-            out = subprocess.run(["docker", "exec", name, "ip", "-o", "-4", "addr"], capture_output=True,
-                                 text=True, check=False, timeout=10)
-            if f" {LEADER_VIP}/" in out.stdout:
-                found.append(name)
-        return found
-
     def wait_new_leader(self, old: str, timeout: float = 180) -> None:
         """Wait (bounded) until a member other than old leads, asking only the others."""
-        others = [f"http://{a}:8008" for n, a in MEMBERS.items() if n != old]
-        deadline = time.time() + timeout
-        while time.time() < deadline and self.leader(others) in (None, old):
-            time.sleep(0.5)
+        others = [url for name, url in self.scenario.api_urls.items() if name != old]
+        patroni_lab.wait(lambda: patroni_lab.leader(others, 2) not in (None, old), timeout, 0.5)
 
     def wait_healthy(self, timeout: float = 180) -> str:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            members = self.cluster() or []
-            leaders = [m["name"] for m in members if m["role"] == "leader" and m["state"] == "running"]
-            streaming = [m for m in members if m["role"] != "leader" and m["state"] == "streaming"]
-            if (len(members) == 3 and len(leaders) == 1 and len(streaming) == 2
-                    and len({m.get("timeline") for m in members}) == 1
-                    and self.vip_holders() == leaders and self.probe(f"{BALANCER_VIP}:5000") == f"{leaders[0]} true"):
-                return leaders[0]
-            time.sleep(1)
-        raise SystemExit("the drills cluster did not become healthy in time")
+        """Wait (bounded) until the cluster is whole; the leader."""
+        leader = patroni_lab.wait(self.healthy_leader, timeout, 1.0)
+        if not leader:
+            raise SystemExit("the drills cluster did not become healthy in time")
+        return leader
+
+    def healthy_leader(self) -> str | None:
+        verdict = check_healthy(self.scenario.members, self.scenario.api_urls, self.login, leader_vip=self.scenario.leader_vip,
+                                containers=True, balancer=self.scenario.balancer_vip,
+                                balancer_port=self.scenario.primary_port)
+        return verdict.get("leader") if verdict["healthy"] else None
 
     # ---- actions -------------------------------------------------------------------
     def module(self, name: str, **params: Any) -> dict[str, Any]:
-        params.update(api_url=API, api_password=self.api_password)
-        out = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ansible"), "localhost", "-m", name,
-                              "-a", json.dumps(params)], env=self.env, capture_output=True, text=True,
-                             check=False, cwd=ROOT)
-        if "=> " not in out.stdout:
-            raise SystemExit(f"ansible failed: {out.stdout}{out.stderr}")
-        result = json.JSONDecoder().raw_decode(out.stdout.split("=> ", 1)[1])[0]
-        if result.get("failed"):
-            raise SystemExit(f"{name} failed: {result.get('msg')}")
-        return result
+        try:
+            return patroni_lab.run_module(name, params | {"api_url": self.urls, "api_password": self.api_password})
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from exc
 
     def profile(self, timing: str, durability: str) -> None:
         config: dict[str, Any] = dict(PROFILES[timing])
         strict = durability == "strict"
         config.update(synchronous_mode=strict, synchronous_mode_strict=strict)
         self.module("pgha.patroni.edit_config", config=config)
-        deadline = time.time() + 60
-        while strict and time.time() < deadline:
-            if any(m["role"] == "sync_standby" for m in self.cluster() or []):
-                break
-            time.sleep(1)
+        if strict:
+            patroni_lab.wait(lambda: any(m["role"] == "sync_standby" for m in patroni_lab.cluster(self.urls) or []),
+                             60, 1.0)
 
-    def under_load(self, label: str, action: Any, direct: str | None = None) -> dict[str, Any]:
+    def under_load(self, label: str, action: Callable[[Callable[[str], None]], None],
+                   direct: str | None = None) -> dict[str, Any]:
         """Run pgload, call action(mark) after 4 s, wait healthy, 4 s more, return the analysis."""
+        lab = self.scenario
         with tempfile.TemporaryDirectory(prefix="pgha-bench-") as tmp:
             stop, marks, out = (os.path.join(tmp, n) for n in ("stop", "marks", "result.json"))
-            args = [sys.executable, PGLOAD, "--balancer", BALANCER_VIP, "--leader-vip", LEADER_VIP,
+            args = [sys.executable, str(PGLOAD), "--balancer", lab.balancer_vip, "--leader-vip", lab.leader_vip,
+                    "--containers", "--port", str(lab.postgresql_port), "--balancer-port", str(lab.primary_port),
+                    "--api-port", str(lab.api_port), "--api-scheme", lab.api_scheme,
                     "--run", f"{label}-{int(time.time())}", "--max-duration", "300",
                     "--stop-file", stop, "--marks", marks, "--out", out,
-                    "--writer", f"front=host={BALANCER_VIP} port=5000"]
-            args += [f"--member={n}={a}" for n, a in MEMBERS.items()]
+                    "--writer", f"front=host={lab.balancer_vip} port={lab.primary_port}"]
+            args += [f"--member={n}={a}" for n, a in lab.members.items()]
             if direct:
-                args += ["--writer", f"direct=host={MEMBERS[direct]} port=5432"]
+                args += ["--writer", f"direct=host={lab.members[direct]} port={lab.postgresql_port}"]
             with subprocess.Popen(args, env=self.env, stdout=subprocess.PIPE, text=True) as proc:
                 time.sleep(4)
 
@@ -177,9 +145,9 @@ HAPROXY = {"ours": {"haproxy_check_inter": "1s", "haproxy_check_fastinter": "500
 
 def apply_haproxy(lab: Lab, timing: str) -> None:
     """Re-render haproxy.cfg on the drills lab with the given check timings (reload, no restart)."""
-    subprocess.run([os.path.join(ROOT, ".venv", "bin", "molecule"), "converge", "-s", "drills", "--",
+    subprocess.run([str(ROOT / ".venv" / "bin" / "molecule"), "converge", "-s", "drills", "--",
                     "--tags", "haproxy_configure", "-e", json.dumps(HAPROXY[timing])],
-                   env=dict(lab.env, PATH=os.path.join(ROOT, ".venv", "bin") + os.pathsep + os.environ["PATH"]),
+                   env=dict(lab.env, PATH=str(ROOT / ".venv" / "bin") + os.pathsep + os.environ["PATH"]),
                    cwd=ROOT, check=True, capture_output=True)
 
 
@@ -201,7 +169,7 @@ def switchover_rounds(lab: Lab, rounds: int) -> list[dict[str, Any]]:
     rows = []
     for i in range(rounds):
         leader = lab.wait_healthy()
-        candidate = sorted(n for n in MEMBERS if n != leader)[i % 2]
+        candidate = sorted(n for n in lab.scenario.members if n != leader)[i % 2]
 
         def act(mark: Any, candidate: str = candidate) -> None:
             mark("fault")
@@ -313,8 +281,9 @@ def main() -> int:
     for k, v in res.items():
         if isinstance(v, dict) and "median" in v:
             print(f"{k}: median {v['median']}  max {v['max']}  (n={v['n']})")
-    os.makedirs(os.path.join(ROOT, "benchmarks", "results"), exist_ok=True)
-    with open(os.path.join(ROOT, "benchmarks", "results", f"{name}.json"), "w", encoding="utf-8") as handle:
+    results = ROOT / "benchmarks" / "results"
+    results.mkdir(exist_ok=True)
+    with open(results / f"{name}.json", "w", encoding="utf-8") as handle:
         json.dump(res, handle, indent=2)
     return 0
 

@@ -7,28 +7,35 @@ For each round it runs the pgha.patroni.switchover task (ansible, ad hoc) and me
   libpq connection (multi-host, target_session_attrs=read-write, reconnecting on error):
   the longest interval between two successful commits, and the failed attempts.
 
-Run with the Patroni venv's Python (it has psycopg):
+Run with the Patroni venv's Python (it has psycopg and PyYAML):
     .cache/patroni-venv/bin/python benchmarks/switchover.py [--rounds 3]
-It starts the cluster when none answers on 127.0.0.1:8011 and stops it afterwards.
+The members' REST URLs come from the loopback cluster's inventory
+(tests/integration/inventory, ``patroni_api_urls``). It starts the cluster when
+no member names a leader and stops it afterwards. Prints its figures; writes no file.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
+from pathlib import Path
 
 import psycopg  # from the Patroni venv
+import yaml  # from the Patroni venv
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-CLUSTER_SH = os.path.join(ROOT, "tests", "integration", "cluster.sh")
-API = ["http://127.0.0.1:8011", "http://127.0.0.1:8012", "http://127.0.0.1:8013"]
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "drills"))
+
+import patroni_lab  # noqa: E402  pylint: disable=wrong-import-position
+
+CLUSTER_SH = str(ROOT / "tests" / "integration" / "cluster.sh")
+INVENTORY_VARS = ROOT / "tests" / "integration" / "inventory" / "group_vars" / "all.yml"
+API: list[str] = yaml.safe_load(INVENTORY_VARS.read_text(encoding="utf-8"))["patroni_api_urls"]
 PASSWORD = os.environ.get("PGHA_IT_API_PASSWORD", "it-api-secret-0123456789")
 DSN = ("host=127.0.0.1,127.0.0.1,127.0.0.1 port=5441,5442,5443 dbname=postgres user=postgres "
        "password=it-pg-secret target_session_attrs=read-write connect_timeout=1")
@@ -71,31 +78,17 @@ class Writer(threading.Thread):
 
 
 def leader() -> str | None:
-    for url in API:
-        try:
-            with urllib.request.urlopen(url + "/cluster", timeout=2) as answer:
-                for member in json.load(answer)["members"]:
-                    if member["role"] == "leader":
-                        return member["name"]
-        except OSError:
-            continue
-    return None
+    return patroni_lab.leader(API, timeout=2)
 
 
 def switchover(candidate: str) -> tuple[float, float, bool]:
-    args = json.dumps({"api_url": API, "api_password": PASSWORD, "candidate": candidate})
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
-               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal")
-    ansible = os.path.join(ROOT, ".venv", "bin", "ansible")
     started = time.monotonic()
-    out = subprocess.run([ansible, "localhost", "-m", "pgha.patroni.switchover", "-a", args],
-                         env=env, capture_output=True, text=True, check=False, cwd=ROOT)
+    try:
+        result = patroni_lab.run_module("pgha.patroni.switchover",
+                                        {"api_url": API, "api_password": PASSWORD, "candidate": candidate})
+    except RuntimeError as exc:
+        sys.exit(str(exc))
     wall = time.monotonic() - started
-    if "=> " not in out.stdout:
-        sys.exit(f"ansible failed: {out.stdout}{out.stderr}")
-    result = json.JSONDecoder().raw_decode(out.stdout.split("=> ", 1)[1])[0]
-    if result.get("failed"):
-        sys.exit(f"switchover failed: {result.get('msg')}")
     return wall, float(result.get("elapsed", "nan")), bool(result.get("changed"))
 
 

@@ -44,7 +44,10 @@ import re
 import socket
 from typing import Any
 
-from ansible_collections.pgha.patroni.plugins.plugin_utils._inventory import parse_network_cidr
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import timing_problems
+from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import shared_defaults
+from ansible_collections.pgha.patroni.plugins.plugin_utils._inventory import RENAMED, SUPPORTED_POSTGRESQL_MAJORS, parse_network_cidr
+from ansible_collections.pgha.patroni.plugins.plugin_utils._vips import vip_problems
 
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9_.-]*[a-z0-9])?$")
 
@@ -74,17 +77,48 @@ def etcd_count_problems(etcd_hosts: list[str]) -> list[str]:
     return []
 
 
-def timing_problems(ttl: Any, loop_wait: Any, retry_timeout: Any) -> list[str]:
-    try:
-        ttl_i, loop_i, retry_i = int(ttl), int(loop_wait), int(retry_timeout)
-    except (TypeError, ValueError):
-        return [f"patroni_ttl ({ttl}), patroni_loop_wait ({loop_wait}) and patroni_retry_timeout ({retry_timeout}) must be whole numbers of seconds."]
-    if ttl_i < loop_i + 2 * retry_i:
-        return [
-            f"patroni_ttl ({ttl_i}) is smaller than patroni_loop_wait + 2 * patroni_retry_timeout "
-            f"({loop_i} + 2 * {retry_i} = {loop_i + 2 * retry_i}); Patroni would silently change these "
-            f"values. Raise patroni_ttl or lower the other two."
-        ]
+PORTS = {
+    # group -> the port variables its services listen on
+    "etcd": ("pgha_etcd_client_port", "pgha_etcd_peer_port"),
+    "postgres": ("pgha_postgresql_port", "pgha_restapi_port"),
+    "balancers": ("pgha_haproxy_primary_port", "pgha_haproxy_replica_port",
+                  "pgha_haproxy_sync_replica_port", "pgha_haproxy_stats_port"),
+}
+
+
+def port_problems(host: str, ports: dict[str, Any]) -> list[str]:
+    """Two services of one host on one port, or a port that is not a port."""
+    problems: list[str] = []
+    owners: dict[int, list[str]] = {}
+    for var, value in ports.items():
+        if value is None:
+            continue  # no default known (the filter used without the pgha role's values)
+        try:
+            port = int(value)
+        except (TypeError, ValueError):
+            problems.append(f"{var} of host {host} is '{value}', not a port number.")
+            continue
+        if port == 0 and var in ("pgha_haproxy_sync_replica_port", "pgha_haproxy_stats_port"):
+            continue  # listener turned off
+        if not 1 <= port <= 65535:
+            problems.append(f"{var} of host {host} is {port}, outside 1-65535.")
+            continue
+        owners.setdefault(port, []).append(var)
+    for port, names in sorted(owners.items()):
+        if len(names) > 1:
+            problems.append(f"Host {host} would listen on port {port} for {' and '.join(names)}: "
+                            f"give each service of a host its own port.")
+    return problems
+
+
+def version_problems(version: Any) -> list[str]:
+    major_text = str(version or "").split(".")[0]
+    if not major_text.isdigit():
+        return [f"pgha_postgresql_version '{version}' is not a PostgreSQL release like 15.18."]
+    if int(major_text) not in SUPPORTED_POSTGRESQL_MAJORS:
+        majors = ", ".join(str(m) for m in SUPPORTED_POSTGRESQL_MAJORS)
+        return [f"PostgreSQL {major_text} is not supported by these roles (supported majors: {majors}; "
+                f"README explains why): set pgha_postgresql_version to a release of one of them."]
     return []
 
 
@@ -94,6 +128,9 @@ def inventory_problems(summary: dict[str, Any]) -> list[str]:
     etcd_hosts = list(summary.get("etcd_hosts") or [])
     postgres_hosts = list(summary.get("postgres_hosts") or [])
     hosts: dict[str, dict[str, Any]] = summary.get("hosts") or {}
+
+    for host, old in summary.get("renamed") or []:
+        problems.append(f"Host {host} sets {old}, which is now {RENAMED[old]}: rename it in the inventory.")
 
     problems += etcd_count_problems(etcd_hosts)
     if not postgres_hosts:
@@ -110,7 +147,7 @@ def inventory_problems(summary: dict[str, Any]) -> list[str]:
 
     names: dict[str, str] = {}
     addresses: dict[str, str] = {}
-    for host in sorted(set(etcd_hosts) | set(postgres_hosts)):
+    for host in sorted(hosts):
         info = hosts.get(host) or {}
         name = str(info.get("name") or host)
         if not NAME_RE.match(name):
@@ -123,6 +160,7 @@ def inventory_problems(summary: dict[str, Any]) -> list[str]:
             problems.append(f"Hosts {names[key]} and {host} would both be member '{name}': member names must be unique.")
         else:
             names[key] = host
+        problems += port_problems(host, info.get("ports") or {})
 
         address = info.get("address")
         if not address:
@@ -141,43 +179,75 @@ def inventory_problems(summary: dict[str, Any]) -> list[str]:
 
     timing = summary.get("timing")
     if timing:
-        problems += timing_problems(timing.get("ttl"), timing.get("loop_wait"), timing.get("retry_timeout"))
+        problems += timing_problems(timing.get("ttl"), timing.get("loop_wait"), timing.get("retry_timeout"), prefix="pgha_")
+    if "postgresql_version" in summary:
+        problems += version_problems(summary["postgresql_version"])
+    if summary.get("vip"):
+        problems += vip_problems(summary["vip"])
     return problems
 
 
 def summarise(hostvars: Any, groups: dict[str, list[str]], required_vars: list[str],
-              etcd_group: str = "etcd", postgres_group: str = "postgres") -> dict[str, Any]:
-    """Build the summary inventory_problems() checks from Ansible's hostvars and groups."""
-    etcd_hosts = list(groups.get(etcd_group) or [])
-    postgres_hosts = list(groups.get(postgres_group) or [])
-    members = sorted(set(etcd_hosts) | set(postgres_hosts))
+              defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the summary inventory_problems() checks from Ansible's hostvars and groups.
+
+    ``defaults`` are the pgha role's constant defaults (read from that role
+    when not given); a host's own inventory value wins over its default.
+    """
+    defaults = shared_defaults() if defaults is None else dict(defaults)
+    group_names = {
+        "etcd": defaults.get("pgha_etcd_group", "etcd"),
+        "postgres": defaults.get("pgha_postgres_group", "postgres"),
+        "balancers": defaults.get("pgha_balancer_group", "balancers"),
+    }
+    members = {role: list(groups.get(name) or []) for role, name in group_names.items()}
+    everyone = sorted(set().union(*members.values()))
+
+    def value(host: str, var: str) -> Any:
+        hv = hostvars[host]
+        return hv[var] if var in hv else defaults.get(var)
+
     hosts: dict[str, dict[str, Any]] = {}
     missing: dict[str, list[str]] = {}
-    for host in members:
+    renamed: list[tuple[str, str]] = []
+    for host in everyone:
         hv = hostvars[host]
-        hosts[host] = {"name": hv.get("pgha_member_name", host), "address": hv.get("pgha_address")}
-        for var in required_vars:
-            if var not in hv or hv.get(var) in (None, ""):
-                missing.setdefault(var, []).append(host)
-    first = hostvars[postgres_hosts[0]] if postgres_hosts else {}
-    return {
-        "etcd_hosts": etcd_hosts,
-        "postgres_hosts": postgres_hosts,
+        ports = {var: value(host, var) for role, names in PORTS.items() if host in members[role] for var in names}
+        hosts[host] = {"name": hv.get("pgha_member_name", host), "address": hv.get("pgha_address"), "ports": ports}
+        renamed += [(host, old) for old in sorted(RENAMED) if old in hv]
+        if host in members["etcd"] or host in members["postgres"]:
+            for var in required_vars:
+                if var not in hv or hv.get(var) in (None, ""):
+                    missing.setdefault(var, []).append(host)
+    # Cluster-wide settings are read from the first PostgreSQL member.
+    first = members["postgres"][0] if members["postgres"] else None
+    summary: dict[str, Any] = {
+        "etcd_hosts": members["etcd"],
+        "postgres_hosts": members["postgres"],
         "hosts": hosts,
-        "network_cidr": first.get("pgha_network_cidr") if first else None,
+        "renamed": renamed,
+        "network_cidr": hostvars[first].get("pgha_network_cidr") if first else None,
         "required_missing": [f"{var} (hosts: {', '.join(h)})" for var, h in missing.items()],
-        "timing": {
-            "ttl": first.get("patroni_ttl", 30) if first else 30,
-            "loop_wait": first.get("patroni_loop_wait", 10) if first else 10,
-            "retry_timeout": first.get("patroni_retry_timeout", 10) if first else 10,
-        },
     }
+    if first and defaults:
+        summary["timing"] = {key: value(first, "pgha_" + key) for key in ("ttl", "loop_wait", "retry_timeout")}
+        summary["postgresql_version"] = value(first, "pgha_postgresql_version")
+        summary["vip"] = {
+            "leader_vip_mode": value(first, "pgha_leader_vip_mode"),
+            "balancer_vip_enabled": value(first, "pgha_balancer_vip_enabled"),
+            "balancer_vip": value(first, "pgha_balancer_vip"),
+            "leader_vip": value(first, "pgha_leader_vip"),
+            "replica_vip": value(first, "pgha_replica_vip"),
+            "network_cidr": summary["network_cidr"],
+            "member_addresses": {h: hostvars[h].get("pgha_address", "") for h in everyone},
+        }
+    return summary
 
 
 def preflight_problems(hostvars: Any, groups: dict[str, list[str]], required_vars: list[str],
-                       etcd_group: str = "etcd", postgres_group: str = "postgres") -> list[str]:
+                       defaults: dict[str, Any] | None = None) -> list[str]:
     """inventory_problems() of the live inventory."""
-    return inventory_problems(summarise(hostvars, groups, required_vars, etcd_group, postgres_group))
+    return inventory_problems(summarise(hostvars, groups, required_vars, defaults))
 
 
 class FilterModule:

@@ -163,25 +163,43 @@ def validate_config(desired: dict[str, Any], merged: dict[str, Any]) -> None:
     validate_timing(merged)
 
 
-def validate_timing(config: dict[str, Any]) -> None:
-    """Enforce ``ttl >= loop_wait + 2 * retry_timeout`` and Patroni's minimums."""
-    values = {"ttl": 30, "loop_wait": 10, "retry_timeout": 10}
-    for key in values:
-        if key in config and config[key] is not None:
-            number = _as_int(config[key])
-            if number is None:
-                raise ValidationError(f"config.{key} must be an integer, got {config[key]!r}")
+def timing_problems(ttl: Any, loop_wait: Any, retry_timeout: Any, prefix: str = "") -> list[str]:
+    """The one ttl rule: Patroni's minimums and ``ttl >= loop_wait + 2 * retry_timeout``.
+
+    One sentence per problem, naming the settings as ``prefix + key`` (``pgha_ttl``
+    for the inventory, ``config.ttl`` for edit_config). Used by edit_config, the
+    preflight filter and the patroni role.
+    """
+    values: dict[str, int] = {}
+    problems: list[str] = []
+    for key, value in (("ttl", ttl), ("loop_wait", loop_wait), ("retry_timeout", retry_timeout)):
+        number = _as_int(value)
+        if number is None:
+            problems.append(f"{prefix}{key} must be a whole number of seconds, got {value!r}.")
+        else:
             values[key] = number
+    if problems:
+        return problems
     for key, minimum in TIMING_MINIMUM.items():
         if values[key] < minimum:
-            raise ValidationError(
-                f"{key}={values[key]} is below Patroni's minimum of {minimum} (Patroni would silently change it)")
+            problems.append(f"{prefix}{key}={values[key]} is below Patroni's minimum of {minimum} "
+                            f"(Patroni would silently change it).")
     needed = values["loop_wait"] + 2 * values["retry_timeout"]
     if values["ttl"] < needed:
-        raise ValidationError(
-            f"ttl ({values['ttl']}) must be at least loop_wait + 2 * retry_timeout "
-            f"({values['loop_wait']} + 2 * {values['retry_timeout']} = {needed}): raise ttl or lower "
-            "loop_wait/retry_timeout")
+        problems.append(
+            f"{prefix}ttl ({values['ttl']}) must be at least {prefix}loop_wait + 2 * {prefix}retry_timeout "
+            f"({values['loop_wait']} + 2 * {values['retry_timeout']} = {needed}), or Patroni would silently "
+            f"change them: raise {prefix}ttl or lower {prefix}loop_wait / {prefix}retry_timeout.")
+    return problems
+
+
+def validate_timing(config: dict[str, Any]) -> None:
+    """Raise ValidationError when the merged configuration breaks the ttl rule."""
+    values = {key: config.get(key) if config.get(key) is not None else default
+              for key, default in (("ttl", 30), ("loop_wait", 10), ("retry_timeout", 10))}
+    problems = timing_problems(values["ttl"], values["loop_wait"], values["retry_timeout"], prefix="config.")
+    if problems:
+        raise ValidationError(" ".join(problems))
 
 
 # ---------------------------------------------------------------- cluster state

@@ -110,7 +110,7 @@ def patroni_safety_run() -> str:
         ("watchdog_automatic_missing", "role passed"),
         ("watchdog_off", "role passed"),
         ("watchdog_margin_too_small", "set patroni_watchdog_safety_margin between 1 and 10"),
-        ("watchdog_margin_too_large", "(20 - 12 = 8 s) must be at least patroni_loop_wait + patroni_retry_timeout (11 s)"),
+        ("watchdog_margin_too_large", "(20 - 12 = 8 s) must be at least pgha_loop_wait + pgha_retry_timeout (11 s)"),
         ("watchdog_mode_unquoted_off", "unquoted, YAML reads it as false"),
         ("durability_strict", "role passed"),
         ("durability_strict_overridden", "patroni_durability is strict but patroni_synchronous_mode (False)"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import shared_defaults
 from ansible_collections.pgha.patroni.plugins.filter.inventory_problems import (
     inventory_problems,
     preflight_problems,
@@ -34,8 +35,8 @@ def test_even_and_empty_etcd_groups():
 def test_ttl_relation():
     problems = inventory_problems(summary(timing={"ttl": 20, "loop_wait": 10, "retry_timeout": 10}))
     assert problems == [
-        "patroni_ttl (20) is smaller than patroni_loop_wait + 2 * patroni_retry_timeout (10 + 2 * 10 = 30); "
-        "Patroni would silently change these values. Raise patroni_ttl or lower the other two."
+        "pgha_ttl (20) must be at least pgha_loop_wait + 2 * pgha_retry_timeout (10 + 2 * 10 = 30), or Patroni "
+        "would silently change them: raise pgha_ttl or lower pgha_loop_wait / pgha_retry_timeout."
     ]
     assert inventory_problems(summary(timing={"ttl": "x", "loop_wait": 1, "retry_timeout": 1}))
 
@@ -71,7 +72,66 @@ def test_preflight_problems_reads_hostvars_and_required_vars():
         "c": {"pgha_address": "10.1.0.3", "pgha_network_cidr": "10.1.0.0/24", "pgha_cluster_name": "x"},
     }
     groups = {"etcd": ["a", "b", "c"], "postgres": ["a", "b", "c"]}
-    problems = preflight_problems(hostvars, groups, ["pgha_cluster_name"])
+    problems = preflight_problems(hostvars, groups, ["pgha_cluster_name"], {})
     assert problems == [
         "The variable pgha_cluster_name (hosts: b) is not set: define it in the inventory's group_vars (see inventories/example)."
     ]
+
+
+def test_the_defaults_come_from_the_pgha_role():
+    defaults = shared_defaults()
+    assert defaults["pgha_restapi_port"] == 8008 and defaults["pgha_ttl"] == 30
+    assert "pgha_restapi_url" not in defaults  # derived (templated) values are left out
+
+
+DEFAULTS = shared_defaults()
+
+
+def live(**per_host):
+    hostvars = {h: {"pgha_address": f"10.1.0.{i}", "pgha_network_cidr": "10.1.0.0/24", "pgha_cluster_name": "x"}
+                for i, h in enumerate("abc", 1)}
+    for host, extra in per_host.items():
+        hostvars[host].update(extra)
+    groups = {"etcd": ["a", "b", "c"], "postgres": ["a", "b", "c"], "balancers": ["a", "b", "c"]}
+    return preflight_problems(hostvars, groups, ["pgha_cluster_name"], DEFAULTS)
+
+
+def test_live_defaults_are_clean():
+    assert live() == []
+
+
+def test_port_collisions_between_colocated_services():
+    problems = live(a={"pgha_restapi_port": 5000}, b={"pgha_haproxy_stats_port": 2379})
+    assert problems == [
+        "Host a would listen on port 5000 for pgha_restapi_port and pgha_haproxy_primary_port: "
+        "give each service of a host its own port.",
+        "Host b would listen on port 2379 for pgha_etcd_client_port and pgha_haproxy_stats_port: "
+        "give each service of a host its own port.",
+    ]
+    # a turned-off listener (0) collides with nothing
+    assert live(a={"pgha_haproxy_stats_port": 0, "pgha_haproxy_sync_replica_port": 0}) == []
+    assert "not a port number" in live(a={"pgha_restapi_port": "http"})[0]
+
+
+def test_renamed_variables_are_named_with_their_new_name():
+    assert live(a={"patroni_restapi_port": 8009}) == [
+        "Host a sets patroni_restapi_port, which is now pgha_restapi_port: rename it in the inventory."
+    ]
+
+
+def test_unsupported_postgresql_major():
+    problems = live(a={"pgha_postgresql_version": "12.4"})
+    assert len(problems) == 1 and problems[0].startswith("PostgreSQL 12 is not supported by these roles")
+    assert live(a={"pgha_postgresql_version": "16.6"}) == []
+
+
+def test_vip_ownership_is_checked_before_any_host():
+    problems = live(a={"pgha_leader_vip_mode": "callback", "pgha_leader_vip": "10.1.0.2"})
+    assert problems == ["pgha_leader_vip 10.1.0.2 is the address of host b: a VIP must be an address no host owns."]
+    problems = live(a={"pgha_balancer_vip_enabled": True, "pgha_balancer_vip": "10.1.0.50",
+                       "pgha_replica_vip": "10.1.0.50"})
+    assert any("pgha_balancer_vip and pgha_replica_vip are both 10.1.0.50" in p for p in problems)
+
+
+def test_timing_comes_from_the_inventory_over_the_defaults():
+    assert "pgha_ttl (20) must be at least" in live(a={"pgha_ttl": 20})[0]

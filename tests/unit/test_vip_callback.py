@@ -242,3 +242,21 @@ def test_guard_loop_removes_after_fall(monkeypatch: pytest.MonkeyPatch) -> None:
         vc.run_guard(_cfg(guard_fall=2), runner=runner, probe=lambda cfg: next(answers), sleep=sleep)
     assert runner.verbs() == ["del"]
     assert runner.present is False
+
+
+def test_guard_history_is_bounded() -> None:
+    runner = FakeRunner(present=False)
+    state = vc.GuardState()
+    probes = vc.GUARD_HISTORY * 3
+    answers = iter([(False, "HTTP 503")] * (probes - 1) + [(True, "ok")])
+    steps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        steps.append(seconds)
+        if len(steps) == probes:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        vc.run_guard(_cfg(), runner=runner, probe=lambda cfg: next(answers), sleep=sleep, state=state)
+    assert len(state.history) == vc.GUARD_HISTORY
+    assert list(state.history)[-2:] == ["none", "add"]  # the newest decisions are kept

@@ -52,7 +52,7 @@ def test_good_settings() -> None:
         ({"leader_vip": "10.0.0.101/24"}, "without a prefix"),
         ({"leader_vip_mode": "vrrp"}, "not one of"),
         ({"balancer_vip_enabled": False}, "pgha_balancer_vip_enabled is false"),
-        ({"leader_vip_mode": "keepalived", "keepalived_modes": ["balancer", "leader"], "leader_router_id": 51}, "equal"),
+        ({"leader_vip_mode": "keepalived", "keepalived_modes": ["balancer", "leader"], "leader_router_id": 51}, "must all differ"),
         ({"balancer_router_id": 300}, "1 to 255"),
         ({"fall": 10}, "bound"),
         ({"timeout": 3}, "longer than its interval"),
@@ -61,3 +61,11 @@ def test_good_settings() -> None:
 def test_bad_settings(change: dict[str, Any], words: str) -> None:
     problems = vp.vip_problems(_settings(**change))
     assert any(words in p for p in problems), problems
+
+
+def test_replica_vip_has_its_own_address_and_router_id() -> None:
+    problems = vp.vip_problems(_settings(replica_vip="", keepalived_modes=["balancer", "replica"]))
+    assert any("pgha_replica_vip is not set" in p for p in problems), problems
+    problems = vp.vip_problems(_settings(replica_vip="10.0.0.200", keepalived_modes=["balancer", "replica"],
+                                         replica_router_id=51))
+    assert any("must all differ" in p for p in problems), problems

@@ -31,6 +31,7 @@ import syslog
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -40,6 +41,8 @@ CALLBACK_ACTIONS = ("on_start", "on_restart", "on_role_change", "on_reload", "on
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# The guard runs for months: it remembers only its last decisions.
+GUARD_HISTORY = 100
 
 USAGE = (
     f"usage: {IDENT} [--config PATH] <action> <role> <scope>\n"
@@ -147,7 +150,7 @@ class GuardState:
     """What the guard remembers between two probes."""
 
     failures: int = 0
-    history: list[str] = field(default_factory=list)
+    history: deque[str] = field(default_factory=lambda: deque(maxlen=GUARD_HISTORY))
 
 
 def guard_decide(confirmed: bool, present: bool, state: GuardState, cfg: Config) -> str:
@@ -288,13 +291,13 @@ def run_callback(action: str, role: str, scope: str, cfg: Config, runner: Runner
 
 def run_guard(cfg: Config, once: bool = False, runner: Runner = run_command,
               probe: Callable[[Config], tuple[bool, str]] = probe_leader,
-              sleep: Callable[[float], None] = time.sleep) -> int:
+              sleep: Callable[[float], None] = time.sleep, state: GuardState | None = None) -> int:
     """Probe /leader every interval; drop the VIP after `fall` unconfirmed probes."""
     if not cfg.enabled:
         log(syslog.LOG_INFO, "leader VIP handling is disabled; the guard has nothing to do")
         return EXIT_OK
     vip = Vip(cfg, runner)
-    state = GuardState()
+    state = state if state is not None else GuardState()
     log(syslog.LOG_INFO, f"guarding VIP {cfg.cidr} on {cfg.interface}: {cfg.api_url}/leader every "
                          f"{cfg.guard_interval}s, timeout {cfg.guard_timeout}s, fall {cfg.guard_fall}, heal {cfg.guard_heal}")
     while True:

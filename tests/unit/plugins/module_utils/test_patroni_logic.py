@@ -71,7 +71,7 @@ class TestConfigPatch:
 
 class TestValidation:
     def test_ttl_relation(self):
-        with pytest.raises(ValidationError, match=r"ttl \(25\) must be at least loop_wait \+ 2 \* retry_timeout"):
+        with pytest.raises(ValidationError, match=r"config.ttl \(25\) must be at least config.loop_wait \+ 2 \* config.retry_timeout"):
             validate_timing({"ttl": 25, "loop_wait": 10, "retry_timeout": 10})
         validate_timing({"ttl": 30, "loop_wait": 10, "retry_timeout": 10})
 
@@ -80,7 +80,7 @@ class TestValidation:
             validate_timing({"ttl": 10, "loop_wait": 1, "retry_timeout": 3})
 
     def test_types(self):
-        with pytest.raises(ValidationError, match="ttl must be an integer"):
+        with pytest.raises(ValidationError, match="config.ttl must be an integer"):
             validate_config({"ttl": "soon"}, {})
         with pytest.raises(ValidationError, match="pause must be true or false"):
             validate_config({"pause": "yes"}, CURRENT)

@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: pgha.patroni contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that build how members are reached, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import timing_problems
+from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import patroni_api_url, patroni_members
+
+
+def _api_url(address: Any, port: Any = 8008, scheme: str = "http") -> str:
+    try:
+        return patroni_api_url(address, port, scheme)
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError(f"patroni_api_url: {exc}") from exc
+
+
+def _members(hosts: list[str], hostvars: Any, scheme: str = "http", api_port: Any = 8008,
+             postgresql_port: Any = 5432) -> list[dict[str, Any]]:
+    try:
+        return patroni_members(list(hosts), hostvars, scheme, api_port, postgresql_port)
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError(f"patroni_members: {exc}") from exc
+
+
+class FilterModule:
+    """pgha.patroni member filters."""
+
+    def filters(self) -> dict[str, Any]:
+        return {"patroni_api_url": _api_url, "patroni_members": _members, "timing_problems": timing_problems}

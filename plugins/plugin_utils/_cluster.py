@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: pgha.patroni contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How a member is reached, built in one place (controller side).
+
+Used by the ``pgha.patroni.patroni_api_url`` and ``pgha.patroni.patroni_members``
+filters (roles, playbooks) and imported as-is by the lab tools
+(``tests/drills``, ``benchmarks``), so the Patroni REST URL of a member is
+spelled the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any, Mapping
+
+
+def host_for_url(address: Any) -> str:
+    """An address as it goes in a URL: IPv6 literals in brackets."""
+    text = str(address)
+    try:
+        if ipaddress.ip_address(text).version == 6:
+            return f"[{text}]"
+    except ValueError:
+        pass
+    return text
+
+
+def patroni_api_url(address: Any, port: Any = 8008, scheme: str = "http") -> str:
+    """The base URL of a member's Patroni REST API, without a trailing slash."""
+    if not address:
+        raise ValueError("a member without an address has no REST API URL: set pgha_address")
+    return f"{scheme}://{host_for_url(address)}:{int(port)}"
+
+
+def patroni_members(hosts: list[str], hostvars: Mapping[str, Any], scheme: str, api_port: Any,
+                    postgresql_port: Any) -> list[dict[str, Any]]:
+    """Each host of ``hosts`` as a member: its name, address, ports and REST URL.
+
+    Per-host inventory values (``pgha_member_name``, ``pgha_restapi_port``,
+    ``pgha_postgresql_port``, ``pgha_restapi_scheme``) win over the defaults
+    passed in, which come from the pgha role.
+    """
+    members = []
+    for host in hosts:
+        hv = hostvars[host]
+        port = int(hv.get("pgha_restapi_port", api_port))
+        member_scheme = hv.get("pgha_restapi_scheme", scheme)
+        members.append({
+            "host": host,
+            "name": str(hv.get("pgha_member_name", host)),
+            "address": hv.get("pgha_address"),
+            "api_port": port,
+            "api_url": patroni_api_url(hv.get("pgha_address"), port, member_scheme),
+            "postgresql_port": int(hv.get("pgha_postgresql_port", postgresql_port)),
+        })
+    return members
+
+
+def shared_defaults() -> dict[str, Any]:
+    """The constant values of the pgha role's defaults (roles/pgha/defaults/main.yml).
+
+    That file is the one source of the cluster's shared facts. Code that runs
+    outside a play with the pgha role (the preflight filter on localhost, the
+    lab tools) reads the literal values from it; templated (derived) values
+    are left out.
+    """
+    import yaml  # PyYAML ships with ansible-core
+
+    path = Path(__file__).resolve().parents[2] / "roles" / "pgha" / "defaults" / "main.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {k: v for k, v in data.items() if not (isinstance(v, str) and "{{" in v)}

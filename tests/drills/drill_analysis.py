@@ -1,0 +1,270 @@
+"""Whether a drill passed: pure functions over what one load run saw.
+
+No I/O here. tests/drills/drill_load.py records the attempts and samples,
+tests/drills/drill_health.py reads the final state of the cluster, and
+``analyse`` turns both into the verdict the molecule drills assert on and the
+benchmarks report: dual-writable windows through the front doors and among
+the members, write gaps, recovery after the ``fault`` mark, acknowledged
+writes missing on the final leader, acknowledgements by a member other than
+the newest primary after its promotion ("stale"), leader VIP holders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Span = tuple[float, float]
+Runs = dict[str, list[Span]]  # member name -> intervals in which it was writable
+
+
+@dataclass
+class Attempt:
+    """One numbered write."""
+
+    writer: str
+    id: int
+    sent: float
+    done: float | None = None
+    result: str = "pending"  # ack | error | warning | timeout | pending
+    server: str | None = None
+    error: str | None = None
+    late: str | None = None  # what an abandoned attempt did after its timeout
+
+
+@dataclass
+class Sample:
+    """One answer to "who are you, and do you accept writes?"."""
+
+    source: str  # member:<name> | port:<port> | vip
+    start: float
+    end: float
+    member: str | None  # the member that answered (None: no answer)
+    writable: bool | None  # None: no answer
+    error: str | None = None
+
+
+@dataclass
+class HolderSample:
+    """Which members' containers held the leader VIP at one moment."""
+
+    at: float
+    holders: list[str]
+    unknown: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Record:
+    """Everything one load run saw."""
+
+    run: str
+    started: float
+    stopped: float
+    attempts: list[Attempt] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+    holders: list[HolderSample] = field(default_factory=list)
+    marks: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class FinalState:
+    """The cluster after the run, read once."""
+
+    leader: str | None = None
+    leader_is_primary: bool | None = None
+    rows: set[tuple[str, int]] | None = None  # (writer, id) present on the final leader; None: not read
+    read_error: str | None = None
+
+
+def runs_of(samples: list[Sample]) -> Runs:
+    """Per member, the intervals in which consecutive samples of ONE source saw it writable.
+
+    An interval spans first..last writable answer of a run, so it is certain (up to
+    one sample interval shorter than the truth, never longer)."""
+    out: Runs = {}
+    current: str | None = None
+    first = last = 0.0
+    for s in sorted(samples, key=lambda x: x.end):
+        who = s.member if s.writable else None
+        if who != current:
+            if current is not None:
+                out.setdefault(current, []).append((first, last))
+            current, first = who, s.end
+        last = s.end
+    if current is not None:
+        out.setdefault(current, []).append((first, last))
+    return out
+
+
+def merge(*maps: Runs) -> Runs:
+    """The runs of several sources together, per member."""
+    out: Runs = {}
+    for m in maps:
+        for k, v in m.items():
+            out.setdefault(k, []).extend(v)
+    return out
+
+
+def overlap(intervals: Runs) -> tuple[float, list[dict[str, Any]]]:
+    """Total time in which two or more distinct members were writable, and the windows."""
+    events: list[tuple[float, int, str]] = []
+    for member, spans in intervals.items():
+        for a, b in spans:
+            if b > a:
+                events += [(a, 1, member), (b, -1, member)]
+    events.sort(key=lambda e: (e[0], e[1]))  # at equal times an end comes before a start
+    active: dict[str, int] = {}
+    total, windows = 0.0, []
+    opened: tuple[float, list[str]] | None = None
+    for t, delta, member in events:
+        was = sum(1 for v in active.values() if v > 0) >= 2
+        active[member] = active.get(member, 0) + delta
+        now_dual = sum(1 for v in active.values() if v > 0) >= 2
+        if not was and now_dual:
+            opened = (t, sorted(m for m, v in active.items() if v > 0))
+        elif was and not now_dual and opened is not None:
+            total += t - opened[0]
+            windows.append({"start": opened[0], "seconds": round(t - opened[0], 3), "members": opened[1]})
+            opened = None
+    return total, windows
+
+
+def longest_without_primary(runs: Runs) -> tuple[float, float | None]:
+    """The longest gap between writable intervals of any member, and the end of the last one."""
+    longest, reach = 0.0, None
+    for a, b in sorted(x for v in runs.values() for x in v):
+        if reach is not None and a > reach:
+            longest = max(longest, a - reach)
+        reach = b if reach is None else max(reach, b)
+    return longest, reach
+
+
+def lost(acked: list[Attempt], writer: str, present: set[tuple[str, int]]) -> list[int]:
+    """Ids of acknowledged writes that are not on the final leader."""
+    return [a.id for a in acked if (writer, a.id) not in present]
+
+
+def writer_report(name: str, attempts: list[Attempt], record: Record, final: FinalState,
+                  newest: float | None) -> dict[str, Any]:
+    """What one writer saw: counts, the longest gap, recovery after the fault, losses, stale acks."""
+    fault = record.marks.get("fault")
+    acks = sorted((a for a in attempts if a.result == "ack"), key=lambda a: a.done or 0)
+    times = [a.done for a in acks if a.done]
+    gaps = [(b - a, a, b) for a, b in zip(times, times[1:])]
+    longest = max(gaps, default=(0.0, None, None))
+    w: dict[str, Any] = {
+        "attempts": len(attempts),
+        "acked": len(acks),
+        "errors": sum(a.result == "error" for a in attempts),
+        "timeouts": sum(a.result == "timeout" for a in attempts),
+        "warnings": sum(a.result == "warning" for a in attempts),
+        "late_commits": sum(1 for a in attempts if a.late and a.late.startswith("committed")),
+        "write_gap_s": round(longest[0], 3),
+        "write_gap_from": round(longest[1] - record.started, 2) if longest[1] else None,
+        "acked_by": {s: sum(1 for a in acks if (a.server or "?") == s) for s in sorted({a.server or "?" for a in acks})},
+    }
+    if fault is not None:
+        worst = max((g for g in gaps if g[2] > fault), default=None)
+        w["recovery_s"] = round(worst[2] - fault, 3) if worst and worst[0] > 1.0 else 0.0
+        first = min((t for t in times if t > fault), default=None)
+        w["first_ack_after_fault_s"] = round(first - fault, 3) if first is not None else None
+    if newest is not None and final.leader:
+        w["stale_acks"] = sum(1 for a in acks if (a.done or 0) > newest and a.server != final.leader)
+    if final.rows is not None:
+        missing = lost(acks, name, final.rows)
+        w["acked_lost"] = len(missing)
+        w["acked_lost_ids"] = missing[:50]
+        acked_ids = {a.id for a in acks}
+        w["unacked_present"] = sum(1 for (wr, i) in final.rows if wr == name and i not in acked_ids)
+    errs: dict[str, int] = {}
+    for a in attempts:
+        if a.error:
+            errs[a.error[:80]] = errs.get(a.error[:80], 0) + 1
+    w["error_kinds"] = dict(sorted(errs.items(), key=lambda kv: -kv[1])[:8])
+    return w
+
+
+def vip_report(holders: list[HolderSample], fault: float | None, leader: str | None) -> dict[str, Any]:
+    """Leader VIP holders: the most at once, and since when only the final leader holds it."""
+    if not holders:
+        return {}
+    res: dict[str, Any] = {
+        "vip_max_holders": max(len(h.holders) for h in holders),
+        "vip_multi_holder_samples": sum(1 for h in holders if len(h.holders) > 1),
+        "vip_holders_last": holders[-1].holders,
+    }
+    if fault is not None and leader:
+        single_since = None
+        for h in holders:
+            if h.at < fault:
+                continue
+            if h.holders == [leader] and not h.unknown:
+                single_since = single_since or h.at
+            else:
+                single_since = None
+        res["vip_on_final_leader_only_after_s"] = round(single_since - fault, 2) if single_since else None
+    return res
+
+
+def analyse(record: Record, final: FinalState, sample_interval: float) -> dict[str, Any]:
+    """The verdict of one run as a JSON-ready dict (keys asserted on by molecule/drills/tasks/run.yml)."""
+    res: dict[str, Any] = {"run": record.run, "started": record.started, "stopped": record.stopped,
+                           "duration_s": round(record.stopped - record.started, 1), "marks": record.marks}
+    by_source: dict[str, list[Sample]] = {}
+    for s in record.samples:
+        by_source.setdefault(s.source, []).append(s)
+    door_sources = [k for k in by_source if not k.startswith("member:")]
+    door_runs = merge(*(runs_of(by_source[k]) for k in door_sources))
+    member_runs = merge(*(runs_of(v) for k, v in by_source.items() if k.startswith("member:")))
+    door_total, door_windows = overlap(door_runs)
+    member_total, member_windows = overlap(member_runs)
+    res["dual_primary_front_doors_s"] = round(door_total, 3)
+    res["dual_primary_front_doors_windows"] = door_windows
+    res["dual_primary_members_s"] = round(member_total, 3)
+    res["dual_primary_members_windows"] = member_windows
+
+    # Longest time in which no member answered as a primary (direct samplers).
+    longest_none, reach = longest_without_primary(member_runs)
+    res["no_primary_longest_s"] = round(longest_none, 3)
+    if reach is not None:
+        res["no_primary_at_end_s"] = round(max(0.0, record.stopped - reach - sample_interval * 2), 3)
+    res["writable_runs"] = {m: [[round(a - record.started, 2), round(b - record.started, 2)] for a, b in v]
+                            for m, v in member_runs.items()}
+
+    res["final_leader"] = final.leader
+    res["final_leader_is_primary"] = final.leader_is_primary
+    if final.read_error:
+        res["final_read_error"] = final.read_error
+    # The newest promotion of the final leader: acks by anyone else after it are stale.
+    newest = max((a for a, _b in member_runs.get(final.leader or "", [])), default=None)
+    res["final_leader_promoted_at"] = round(newest - record.started, 2) if newest else None
+
+    res["writers"] = {name: writer_report(name, [a for a in record.attempts if a.writer == name],
+                                          record, final, newest)
+                      for name in sorted({a.writer for a in record.attempts})}
+
+    # Front doors at the end: who answers there now.
+    for source in door_sources:
+        last = [s for s in by_source[source] if s.member]
+        res[f"{source}_last_answer"] = {"member": last[-1].member, "writable": last[-1].writable} if last else None
+    res.update(vip_report(record.holders, record.marks.get("fault"), final.leader))
+    res["sample_counts"] = {k: len(v) for k, v in by_source.items()}
+    return res
+
+
+def table(res: dict[str, Any]) -> str:
+    """The verdict as a short human-readable table."""
+    lines = [f"run {res['run']}: {res['duration_s']} s, final leader {res['final_leader']}",
+             f"  dual primary through front doors : {res['dual_primary_front_doors_s']:.2f} s",
+             f"  dual primary among members       : {res['dual_primary_members_s']:.2f} s",
+             f"  longest time without any primary : {res['no_primary_longest_s']:.2f} s"]
+    if "vip_max_holders" in res:
+        lines.append(f"  leader VIP holders (max / last)  : {res['vip_max_holders']} / {res['vip_holders_last']}"
+                     f"; on final leader only after {res.get('vip_on_final_leader_only_after_s')} s")
+    lines.append(f"  {'writer':<10}{'sent':>6}{'acked':>7}{'err':>5}{'tmo':>5}{'warn':>5}"
+                 f"{'gap s':>8}{'recov s':>9}{'lost':>6}{'stale':>6}")
+    for name, w in res["writers"].items():
+        lines.append(f"  {name:<10}{w['attempts']:>6}{w['acked']:>7}{w['errors']:>5}{w['timeouts']:>5}"
+                     f"{w['warnings']:>5}{w['write_gap_s']:>8.2f}{w.get('recovery_s', float('nan')):>9.2f}"
+                     f"{w.get('acked_lost', '?')!s:>6}{w.get('stale_acks', '?')!s:>6}")
+    return "\n".join(lines)

@@ -1,0 +1,203 @@
+"""The verdict of a failure drill (tests/drills/drill_analysis.py) on small synthetic runs."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "drills"))
+
+from drill_analysis import (  # noqa: E402  pylint: disable=wrong-import-position
+    Attempt, FinalState, HolderSample, Record, Sample, analyse, lost, merge, overlap, runs_of, table)
+
+
+def member_samples(name: str, pattern: str, start: float = 0.0, step: float = 1.0) -> list[Sample]:
+    """Samples of member:<name>, one per character: W writable, R read-only, - no answer."""
+    out = []
+    for i, c in enumerate(pattern):
+        t = start + i * step
+        answered = c != "-"
+        out.append(Sample(f"member:{name}", t - 0.1, t, name if answered else None, (c == "W") if answered else None))
+    return out
+
+
+def door_samples(source: str, answers: list[str | None], step: float = 1.0) -> list[Sample]:
+    """Samples of one front door: the member answering as a primary at each step (None: none)."""
+    return [Sample(source, i * step - 0.1, i * step, m, True if m else None) for i, m in enumerate(answers)]
+
+
+def acked(writer: str, i: int, done: float, server: str = "d1") -> Attempt:
+    return Attempt(writer=writer, id=i, sent=done - 0.05, done=done, result="ack", server=server)
+
+
+# ---- runs_of ----------------------------------------------------------------------------
+def test_runs_of_no_samples() -> None:
+    assert not runs_of([])
+
+
+def test_runs_of_single_sample() -> None:
+    assert runs_of(member_samples("d1", "W")) == {"d1": [(0.0, 0.0)]}
+    assert not runs_of(member_samples("d1", "R"))
+
+
+def test_runs_of_split_by_read_only_and_silence() -> None:
+    assert runs_of(member_samples("d1", "WWRWW-W")) == {"d1": [(0.0, 1.0), (3.0, 4.0), (6.0, 6.0)]}
+
+
+def test_runs_of_back_to_back_members_on_one_door() -> None:
+    # port 5000 answers on d1, then on d2 from the very next sample: two runs, no overlap
+    runs = runs_of(door_samples("port:5000", ["d1", "d1", "d2", "d2"]))
+    assert runs == {"d1": [(0.0, 1.0)], "d2": [(2.0, 3.0)]}
+    assert overlap(runs) == (0.0, [])
+
+
+def test_runs_of_sorts_by_time() -> None:
+    samples = member_samples("d1", "WWR")
+    assert runs_of(list(reversed(samples))) == runs_of(samples)
+
+
+# ---- overlap: dual-writable windows -----------------------------------------------------
+def test_overlap_none() -> None:
+    assert overlap({}) == (0.0, [])
+    assert overlap({"d1": [(0.0, 5.0)]}) == (0.0, [])
+
+
+def test_overlap_two_members() -> None:
+    total, windows = overlap({"d1": [(0.0, 5.0)], "d2": [(3.0, 9.0)]})
+    assert total == pytest.approx(2.0)
+    assert windows == [{"start": 3.0, "seconds": 2.0, "members": ["d1", "d2"]}]
+
+
+def test_overlap_touching_intervals_are_not_dual() -> None:
+    assert overlap({"d1": [(0.0, 3.0)], "d2": [(3.0, 6.0)]}) == (0.0, [])
+
+
+def test_overlap_same_member_from_two_sources_is_not_dual() -> None:
+    assert overlap(merge({"d1": [(0.0, 5.0)]}, {"d1": [(2.0, 7.0)]})) == (0.0, [])
+
+
+def test_overlap_three_members_one_window() -> None:
+    total, windows = overlap({"d1": [(0.0, 10.0)], "d2": [(2.0, 4.0)], "d3": [(3.0, 6.0)]})
+    assert total == pytest.approx(4.0)  # 2..6: at least two writable
+    assert [w["members"] for w in windows] == [["d1", "d2"]]
+
+
+def test_overlap_zero_length_runs_are_ignored() -> None:
+    assert overlap({"d1": [(0.0, 5.0)], "d2": [(2.0, 2.0)]}) == (0.0, [])
+
+
+def test_merge_keeps_every_interval() -> None:
+    assert merge({"d1": [(0.0, 1.0)]}, {"d1": [(2.0, 3.0)], "d2": [(0.0, 1.0)]}) == {
+        "d1": [(0.0, 1.0), (2.0, 3.0)], "d2": [(0.0, 1.0)]}
+
+
+# ---- losses of acknowledged writes -----------------------------------------------------------
+def test_lost_acknowledged_row_missing_afterwards() -> None:
+    acks = [acked("front", 1, 1.0), acked("front", 2, 2.0), acked("front", 3, 3.0)]
+    assert lost(acks, "front", {("front", 1), ("front", 3)}) == [2]
+
+
+def test_lost_checks_the_writer_too() -> None:
+    assert lost([acked("front", 1, 1.0)], "front", {("vip", 1)}) == [1]
+
+
+def run_with(attempts: list[Attempt], rows: set[tuple[str, int]] | None, **marks: float) -> dict:
+    record = Record(run="r", started=0.0, stopped=10.0, attempts=attempts,
+                    samples=member_samples("d1", "WWWWWWWWWW"), marks=dict(marks))
+    return analyse(record, FinalState(leader="d1", leader_is_primary=True, rows=rows), sample_interval=1.0)
+
+
+def test_analyse_counts_a_missing_acknowledged_row_as_lost() -> None:
+    res = run_with([acked("front", 1, 1.0), acked("front", 2, 2.0)], rows={("front", 1)})
+    assert res["writers"]["front"]["acked_lost"] == 1
+    assert res["writers"]["front"]["acked_lost_ids"] == [2]
+
+
+def test_analyse_does_not_count_failed_writes_as_lost() -> None:
+    attempts = [acked("front", 1, 1.0),
+                Attempt("front", 2, 1.9, 2.0, "error", None, "OperationalError: gone"),
+                Attempt("front", 3, 2.9, 3.0, "timeout"),
+                Attempt("front", 4, 3.9, 4.0, "warning", "d1", "WARNING: canceling wait for synchronous replication")]
+    res = run_with(attempts, rows={("front", 1), ("front", 4)})
+    w = res["writers"]["front"]
+    assert (w["acked"], w["errors"], w["timeouts"], w["warnings"]) == (1, 1, 1, 1)
+    assert w["acked_lost"] == 0
+    assert w["unacked_present"] == 1  # the warned commit made it: present, not acknowledged
+    assert w["error_kinds"] == {"OperationalError: gone": 1, "WARNING: canceling wait for synchronous replication": 1}
+
+
+def test_analyse_without_final_rows_reports_no_loss_count() -> None:
+    res = run_with([acked("front", 1, 1.0)], rows=None)
+    assert "acked_lost" not in res["writers"]["front"]
+
+
+def test_analyse_no_samples_no_attempts() -> None:
+    record = Record(run="empty", started=0.0, stopped=1.0)
+    res = analyse(record, FinalState(), sample_interval=0.2)
+    assert res["dual_primary_front_doors_s"] == 0
+    assert res["dual_primary_members_s"] == 0
+    assert res["no_primary_longest_s"] == 0
+    assert res["writers"] == {}
+    assert res["final_leader"] is None and res["final_leader_is_primary"] is None
+    assert "vip_max_holders" not in res
+    assert "run empty" in table(res)
+
+
+def test_analyse_write_gap_and_recovery_after_fault() -> None:
+    times = [1.0, 2.0, 3.0, 9.0, 10.0]
+    res = run_with([acked("front", i, t) for i, t in enumerate(times, 1)],
+                   rows={("front", i) for i in range(1, 6)}, fault=3.5)
+    w = res["writers"]["front"]
+    assert w["write_gap_s"] == pytest.approx(6.0)
+    assert w["recovery_s"] == pytest.approx(5.5)
+    assert w["first_ack_after_fault_s"] == pytest.approx(5.5)
+
+
+def test_analyse_no_ack_after_fault() -> None:
+    res = run_with([acked("front", 1, 1.0)], rows={("front", 1)}, fault=5.0)
+    assert res["writers"]["front"]["first_ack_after_fault_s"] is None
+    assert math.isfinite(res["writers"]["front"]["recovery_s"])
+
+
+def test_analyse_dual_primary_through_front_doors() -> None:
+    # port 5000 still on d1 while the leader VIP already answers on d2, for 2 s
+    samples = door_samples("port:5000", ["d1", "d1", "d1", "d1", "d2"]) + \
+        door_samples("vip", ["d1", "d1", "d2", "d2", "d2"])
+    record = Record(run="r", started=0.0, stopped=5.0, samples=samples)
+    res = analyse(record, FinalState(leader="d2"), sample_interval=1.0)
+    assert res["dual_primary_front_doors_s"] == pytest.approx(1.0)  # runs d1 [0,3] on 5000, d2 [2,4] on the VIP
+    assert res["dual_primary_front_doors_windows"][0]["members"] == ["d1", "d2"]
+    assert res["port:5000_last_answer"] == {"member": "d2", "writable": True}
+
+
+def test_analyse_members_and_stale_acks_after_promotion() -> None:
+    samples = member_samples("d1", "WWWWWWRRRR") + member_samples("d2", "RRRRWWWWWW")
+    attempts = [acked("front", 1, 1.0, "d1"), acked("front", 2, 5.5, "d1"), acked("front", 3, 7.0, "d2")]
+    record = Record(run="r", started=0.0, stopped=10.0, attempts=attempts, samples=samples)
+    res = analyse(record, FinalState(leader="d2", leader_is_primary=True,
+                                     rows={("front", 1), ("front", 3)}), sample_interval=1.0)
+    assert res["dual_primary_members_s"] == pytest.approx(1.0)  # d1 until 5, d2 from 4
+    assert res["final_leader_promoted_at"] == pytest.approx(4.0)
+    w = res["writers"]["front"]
+    assert w["stale_acks"] == 1  # d1 acknowledged at 5.5, after d2's promotion at 4
+    assert w["acked_lost"] == 1 and w["acked_lost_ids"] == [2]
+    assert w["acked_by"] == {"d1": 2, "d2": 1}
+
+
+def test_analyse_longest_time_without_primary() -> None:
+    samples = member_samples("d1", "WWW-------") + member_samples("d2", "RRRRRRWWWW")
+    res = analyse(Record(run="r", started=0.0, stopped=10.0, samples=samples), FinalState(leader="d2"), 1.0)
+    assert res["no_primary_longest_s"] == pytest.approx(4.0)  # d1 last writable at 2, d2 first at 6
+
+
+def test_analyse_leader_vip_holders() -> None:
+    holders = [HolderSample(1.0, ["d1"]), HolderSample(2.0, ["d1", "d2"]), HolderSample(3.0, ["d2"], ["d3"]),
+               HolderSample(4.0, ["d2"]), HolderSample(5.0, ["d2"])]
+    record = Record(run="r", started=0.0, stopped=6.0, holders=holders, marks={"fault": 1.5})
+    res = analyse(record, FinalState(leader="d2"), sample_interval=1.0)
+    assert res["vip_max_holders"] == 2
+    assert res["vip_multi_holder_samples"] == 1
+    assert res["vip_on_final_leader_only_after_s"] == pytest.approx(2.5)  # the unknown at 3.0 does not count
