@@ -13,15 +13,15 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import
 from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import patroni_api_url, patroni_members
 
 
-def _api_url(address: Any, port: Any = 8008, scheme: str = "http") -> str:
+def _api_url(address: Any, port: Any, scheme: str) -> str:
     try:
         return patroni_api_url(address, port, scheme)
     except (TypeError, ValueError) as exc:
         raise AnsibleFilterError(f"patroni_api_url: {exc}") from exc
 
 
-def _members(hosts: list[str], hostvars: Any, scheme: str = "http", api_port: Any = 8008,
-             postgresql_port: Any = 5432) -> list[dict[str, Any]]:
+def _members(hosts: list[str], hostvars: Any, scheme: str, api_port: Any,
+             postgresql_port: Any) -> list[dict[str, Any]]:
     try:
         return patroni_members(list(hosts), hostvars, scheme, api_port, postgresql_port)
     except (TypeError, ValueError) as exc:

@@ -112,7 +112,7 @@ def port_problems(host: str, ports: dict[str, Any]) -> list[str]:
 
 
 def version_problems(version: Any) -> list[str]:
-    major_text = str(version or "").split(".")[0]
+    major_text = str(version or "").split(".", maxsplit=1)[0]
     if not major_text.isdigit():
         return [f"pgha_postgresql_version '{version}' is not a PostgreSQL release like 15.18."]
     if int(major_text) not in SUPPORTED_POSTGRESQL_MAJORS:
@@ -183,7 +183,7 @@ def inventory_problems(summary: dict[str, Any]) -> list[str]:
     if "postgresql_version" in summary:
         problems += version_problems(summary["postgresql_version"])
     if summary.get("vip"):
-        problems += vip_problems(summary["vip"])
+        problems += [p for p in vip_problems(summary["vip"]) if p not in problems]
     return problems
 
 

@@ -27,7 +27,7 @@ def host_for_url(address: Any) -> str:
     return text
 
 
-def patroni_api_url(address: Any, port: Any = 8008, scheme: str = "http") -> str:
+def patroni_api_url(address: Any, port: Any, scheme: str) -> str:
     """The base URL of a member's Patroni REST API, without a trailing slash."""
     if not address:
         raise ValueError("a member without an address has no REST API URL: set pgha_address")

@@ -188,7 +188,7 @@ def render(value: Any, variables: Mapping[str, Any]) -> Any:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     env.filters["regex_replace"] = lambda text, pattern, repl="": re.sub(pattern, repl, str(text))
     env.globals["lookup"] = _lookup
-    for _ in range(10):
+    for _round in range(10):
         if not isinstance(value, str) or "{{" not in value:
             return value
         value = env.from_string(value).render(variables)

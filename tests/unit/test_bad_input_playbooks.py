@@ -53,6 +53,24 @@ def test_site_refuses_bad_inventory_before_touching_hosts(inventory: str, messag
     assert "changed=0" in output, output
 
 
+def test_site_refuses_vips_ports_versions_and_old_names_before_any_host() -> None:
+    """VIP ownership, port collisions, versions and renamed variables: all refused on the controller."""
+    result = run_playbook(ROOT / "site.yml", INVENTORIES / "bad_vips" / "hosts.yml")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    for sentence in (
+        "The inventory has 5 problem(s); nothing was changed:",
+        "Host n3 sets patroni_ttl, which is now pgha_ttl: rename it in the inventory.",
+        "Host n2 would listen on port 5000 for pgha_restapi_port and pgha_haproxy_primary_port",
+        "PostgreSQL 12 is not supported by these roles",
+        "pgha_leader_vip 127.0.0.12 is the address of host n2: a VIP must be an address no host owns.",
+        "pgha_balancer_vip and pgha_replica_vip are both 127.0.0.100: one address would have two owners",
+    ):
+        assert sentence in output, (sentence, output)
+    assert "UNREACHABLE" not in output, output
+    assert "PLAY [Reach every host" not in output, output
+
+
 def test_site_names_hosts_it_cannot_manage_and_changes_nothing() -> None:
     """Unreachable hosts and a missing key stop the run in the reach play, each named with its cause."""
     result = run_playbook(ROOT / "site.yml", INVENTORIES / "unreachable" / "hosts.yml")

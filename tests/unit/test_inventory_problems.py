@@ -135,3 +135,22 @@ def test_vip_ownership_is_checked_before_any_host():
 
 def test_timing_comes_from_the_inventory_over_the_defaults():
     assert "pgha_ttl (20) must be at least" in live(a={"pgha_ttl": 20})[0]
+
+
+def test_the_example_inventory_passes_preflight():
+    """inventories/example (the guide's topology) is a valid inventory as shipped."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    listed = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(root / "inventories" / "example"), "--list"],
+        capture_output=True, text=True, check=True, cwd=root,
+    )
+    data = json.loads(listed.stdout)
+    hostvars = data["_meta"]["hostvars"]
+    groups = {name: data[name].get("hosts", []) for name in ("etcd", "postgres", "balancers")}
+    assert preflight_problems(hostvars, groups, ["pgha_cluster_name", "pgha_network_cidr", "postgresql_source_checksum"]) == []
+    assert hostvars["cs1"]["pgha_address"] == "192.168.43.10" and hostvars["cs1"]["pgha_replica_vip"] == "192.168.43.102"
