@@ -28,8 +28,17 @@ def _members(hosts: list[str], hostvars: Any, scheme: str, api_port: Any,
         raise AnsibleFilterError(f"patroni_members: {exc}") from exc
 
 
+def _masked(text: Any, secrets: list[Any]) -> str:
+    """``text`` with every secret value replaced by ********."""
+    out = str(text)
+    for secret in sorted((str(s) for s in secrets if s not in (None, "")), key=len, reverse=True):
+        out = out.replace(secret, "********")
+    return out
+
+
 class FilterModule:
     """pgha.patroni member filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"patroni_api_url": _api_url, "patroni_members": _members, "timing_problems": timing_problems}
+        return {"patroni_api_url": _api_url, "patroni_members": _members, "timing_problems": timing_problems,
+                "masked": _masked}

@@ -56,12 +56,16 @@ REPLICA_NOT_STREAMING = re.compile(
     r"requested timeline .* is not a child|could not receive data from WAL stream|replication slot .* does not exist",
     re.IGNORECASE,
 )
-HAPROXY_FATAL = re.compile(r"\[ALERT\].*|cannot bind socket.*|Fatal errors found in configuration", re.IGNORECASE)
-ETCD_FATAL = re.compile(
-    r"address already in use|cluster ID mismatch|member count is unequal|has already been bootstrapped|"
-    r"failed to (find|start|open|create) .*|permission denied|failed to parse|unknown flag",
-    re.IGNORECASE,
-)
+# Most specific first: the line that names the cause beats the summary line.
+HAPROXY_FATAL = (re.compile(r"cannot bind socket|Fatal errors found|parsing \[", re.IGNORECASE),
+                 re.compile(r"\[ALERT\]", re.IGNORECASE))
+KEEPALIVED_FATAL = (re.compile(r"Unknown keyword|configuration (file )?error|bind|Permission denied", re.IGNORECASE),
+                    re.compile(r"error|failed", re.IGNORECASE))
+# Why an etcd that exited stopped (its "fatal"/"panic" log lines first).
+ETCD_EXIT = (re.compile(r'"level":"(fatal|panic)"|address already in use|permission denied', re.IGNORECASE),
+             re.compile(r'"level":"error"', re.IGNORECASE))
+# What a running etcd cannot recover from by waiting.
+ETCD_STUCK = re.compile(r"cluster ID mismatch|member count is unequal|has already been bootstrapped", re.IGNORECASE)
 
 
 class Verdict(NamedTuple):
@@ -150,9 +154,14 @@ def diagnose_patroni(ev: dict[str, Any], goal: str) -> Verdict:
     etcd = ev.get("etcd") or []
     patroni = api.get("patroni") if api.get("reachable") else None
 
+    if unit.get("ActiveState") == "inactive" and unit.get("Result") == "success":
+        return Verdict(FATAL, "patroni-stopped",
+                       f"{host}: Patroni is stopped (it exited cleanly: systemctl stop, or a shutdown); "
+                       f"start it with: systemctl start patroni")
     if _unit_exited(unit):
-        cause = (last_match(lines, POSTGRES_CONFIG) or last_match(lines, PATRONI_CRASH)
-                 or last_match(lines, POSTGRES_FATAL) or (lines[-1] if lines else "no journal lines"))
+        kept = useful(lines)
+        cause = (last_match(kept, POSTGRES_CONFIG) or last_match(kept, PATRONI_CRASH)
+                 or last_match(kept, POSTGRES_FATAL) or (kept[-1] if kept else "no journal lines"))
         return Verdict(FATAL, "patroni-exited",
                        f"{host}: Patroni exited ({unit.get('Result') or unit.get('ActiveState')}, "
                        f"status {unit.get('ExecMainStatus', '?')}): {_clip(cause)}")
@@ -169,7 +178,12 @@ def diagnose_patroni(ev: dict[str, Any], goal: str) -> Verdict:
     state = str(patroni.get("state", ""))
     role = str(patroni.get("role", ""))
     replication = str(patroni.get("replication_state", ""))
-    if goal_reached(goal, state, role, replication):
+    # A member whose last contact with etcd is older than ttl does not take
+    # part in the cluster any more, even if its PostgreSQL still streams.
+    dcs_stale = False
+    if patroni.get("dcs_last_seen") and patroni.get("now"):
+        dcs_stale = float(patroni["now"]) - float(patroni["dcs_last_seen"]) > float(ev.get("ttl", 30))
+    if goal_reached(goal, state, role, replication) and not dcs_stale:
         return Verdict(READY, "ready", f"{host}: Patroni reports {role} {state}")
 
     config_line = last_match(lines, POSTGRES_CONFIG)
@@ -177,8 +191,8 @@ def diagnose_patroni(ev: dict[str, Any], goal: str) -> Verdict:
         cause = config_line or last_match(useful(lines), POSTGRES_FATAL) or f"Patroni state '{state}'"
         return Verdict(FATAL, "postgres-start",
                        f"{host}: PostgreSQL refused to start ({_clip(cause)}); fix the setting and re-run")
-    if etcd_line or etcd_down:
-        return _etcd_verdict(host, etcd_line, etcd)
+    if etcd_line or etcd_down or dcs_stale:
+        return _etcd_verdict(host, etcd_line or f"no contact with etcd for more than ttl ({ev.get('ttl', 30)} s)", etcd)
     if state in PATRONI_PROGRESS_STATES:
         return Verdict(PROGRESS, "state:" + state, f"{host}: Patroni is {state}")
     if role in ("replica", "sync_standby", "quorum_standby") and state in ("running", "streaming"):
@@ -214,9 +228,10 @@ def diagnose_etcd(ev: dict[str, Any]) -> Verdict:
     if local.get("healthy"):
         return Verdict(READY, "ready", f"{host}: etcd answers healthy")
     if _unit_exited(unit):
-        cause = last_match(lines, ETCD_FATAL) or (lines[-1] if lines else "no journal lines")
+        cause = next((line for line in (last_match(lines, p) for p in ETCD_EXIT) if line), None) \
+            or (lines[-1] if lines else "no journal lines")
         return Verdict(FATAL, "etcd-exited", f"{host}: etcd exited ({unit.get('Result') or unit.get('ActiveState')}): {_clip(cause)}")
-    fatal_line = last_match(lines[-30:], ETCD_FATAL)
+    fatal_line = last_match(lines[-30:], ETCD_STUCK)
     if fatal_line:
         return Verdict(FATAL, "etcd-config", f"{host}: etcd cannot run: {_clip(fatal_line)}")
     others = [p for p in peers if not p.get("local")]
@@ -230,18 +245,19 @@ def diagnose_etcd(ev: dict[str, Any]) -> Verdict:
                    f"{host}: etcd is not healthy yet ({_clip(local.get('error') or local.get('reason') or 'no leader')})")
 
 
-def diagnose_simple(ev: dict[str, Any], label: str, fatal: re.Pattern[str]) -> Verdict:
+def diagnose_simple(ev: dict[str, Any], label: str, fatal: tuple[re.Pattern[str], ...]) -> Verdict:
     """HAProxy, keepalived: ready when the unit is active; the journal says why not."""
     host = ev.get("host", "this host")
     unit = ev.get("unit") or {}
     lines = [redact(x) for x in ev.get("journal") or []]
     if unit.get("ActiveState") == "active":
         return Verdict(READY, "ready", f"{host}: {label} runs")
-    cause = last_match(lines, fatal) or (lines[-1] if lines else "no journal lines")
+    cause = next((line for line in (last_match(lines, p) for p in fatal) if line), None) \
+        or (lines[-1] if lines else "no journal lines")
     hint = ""
-    bind = re.search(r"\[([^\]]*:(\d+))\]", cause) if "bind" in cause.lower() else None
-    if bind:
-        hint = f"; another process holds port {bind.group(2)} (see: ss -ltnp 'sport = :{bind.group(2)}')"
+    ports = re.findall(r"\[[^\]]*:(\d+)\]", cause) if "bind" in cause.lower() else []
+    if ports:
+        hint = f"; another process holds port {ports[-1]} (see: ss -ltnp 'sport = :{ports[-1]}')"
     status = FATAL if _unit_exited(unit) else PROGRESS
     return Verdict(status, f"{label}-down", f"{host}: {label} does not run: {_clip(cause)}{hint}")
 
@@ -254,7 +270,7 @@ def diagnose(service: str, ev: dict[str, Any], goal: str = "running") -> Verdict
     if service == "haproxy":
         return diagnose_simple(ev, "HAProxy", HAPROXY_FATAL)
     if service == "keepalived":
-        return diagnose_simple(ev, "keepalived", re.compile(r"error|failed|Unknown keyword", re.IGNORECASE))
+        return diagnose_simple(ev, "keepalived", KEEPALIVED_FATAL)
     raise ValueError(f"unknown service {service!r}")
 
 

@@ -131,14 +131,13 @@ evidence:
 
 import json
 import shutil
-import ssl
 import subprocess
 import time
 import urllib.error
-import urllib.request
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.pgha.patroni.plugins.module_utils._diagnose import (
     ETCD_UNREACHABLE, READY, Watch, diagnose, last_match, redact, useful,
@@ -150,15 +149,11 @@ JOURNAL_LINES = 400
 EVIDENCE_LINES = 12
 
 
-def _context(ca_file: str | None) -> ssl.SSLContext | None:
-    return ssl.create_default_context(cafile=ca_file) if ca_file else None
-
-
 def _get_json(url: str, timeout: float, ca_file: str | None) -> tuple[dict[str, Any] | None, str | None]:
     """(answer, None) for any HTTP answer with a JSON object, else (None, why)."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout, context=_context(ca_file)) as answer:  # nosec B310
-            body = answer.read()
+        answer = open_url(url, timeout=timeout, ca_path=ca_file, validate_certs=True, follow_redirects="none")
+        body = answer.read()
     except urllib.error.HTTPError as exc:  # Patroni answers 503 with a body on a non-leader
         body = exc.read()
     except (OSError, ValueError) as exc:
@@ -218,7 +213,8 @@ class Looker:
             if data is not None:
                 data["now"] = time.time()
             ev["api"] = {"url": p["api_url"], "reachable": data is not None, "error": error, "patroni": data}
-            ev["etcd"] = self.etcd_health(p["etcd_endpoints"]) if (data is None or _etcd_suspect(ev)) else []
+            stale = data is not None and data.get("dcs_last_seen") and data["now"] - float(data["dcs_last_seen"]) > p["ttl"]
+            ev["etcd"] = self.etcd_health(p["etcd_endpoints"]) if (data is None or stale or _etcd_suspect(ev)) else []
         elif p["service"] == "etcd":
             local = p["etcd_local"] or "127.0.0.1:2379"
             mine = self.etcd_health([local], local)[0]
@@ -238,9 +234,9 @@ def _evidence(ev: dict[str, Any]) -> dict[str, Any]:
     api = ev.get("api")
     if api:
         patroni = api.get("patroni") or {}
-        out["patroni"] = {k: patroni[k] for k in ("state", "role", "replication_state", "timeline",
-                                                   "pending_restart", "pending_restart_reason", "dcs_last_seen")
-                          if k in patroni} or {"error": api.get("error")}
+        keys = ("state", "role", "replication_state", "timeline", "pending_restart", "pending_restart_reason",
+                "dcs_last_seen")
+        out["patroni"] = {k: patroni[k] for k in keys if k in patroni} or {"error": api.get("error")}
     if ev.get("etcd"):
         out["etcd"] = [{k: e[k] for k in ("endpoint", "healthy", "error")} for e in ev["etcd"]]
     if ev.get("local"):
