@@ -10,7 +10,7 @@ For each round it runs the pgha.patroni.switchover task (ansible, ad hoc) and me
 Run with the Patroni venv's Python (it has psycopg and PyYAML):
     .cache/patroni-venv/bin/python benchmarks/switchover.py [--rounds 3]
 The members' REST URLs come from the loopback cluster's inventory
-(tests/integration/inventory, ``patroni_api_urls``). It starts the cluster when
+(tests/integration/inventory: each member's pgha_address and pgha_restapi_port). It starts the cluster when
 no member names a leader and stops it afterwards. Prints its figures; writes no file.
 """
 
@@ -34,8 +34,9 @@ sys.path.insert(0, str(ROOT / "tests" / "drills"))
 import patroni_lab  # noqa: E402  pylint: disable=wrong-import-position
 
 CLUSTER_SH = str(ROOT / "tests" / "integration" / "cluster.sh")
-INVENTORY_VARS = ROOT / "tests" / "integration" / "inventory" / "group_vars" / "all.yml"
-API: list[str] = yaml.safe_load(INVENTORY_VARS.read_text(encoding="utf-8"))["patroni_api_urls"]
+INVENTORY = ROOT / "tests" / "integration" / "inventory" / "hosts.yml"
+_MEMBERS = yaml.safe_load(INVENTORY.read_text(encoding="utf-8"))["all"]["children"]["postgres"]["hosts"]
+API: list[str] = [patroni_lab.patroni_api_url(m["pgha_address"], m["pgha_restapi_port"], "http") for m in _MEMBERS.values()]
 PASSWORD = os.environ.get("PGHA_IT_API_PASSWORD", "it-api-secret-0123456789")
 DSN = ("host=127.0.0.1,127.0.0.1,127.0.0.1 port=5441,5442,5443 dbname=postgres user=postgres "
        "password=it-pg-secret target_session_attrs=read-write connect_timeout=1")

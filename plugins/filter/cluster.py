@@ -10,7 +10,7 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import timing_problems
-from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import patroni_api_url, patroni_members
+from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import etcd_members, patroni_api_url, patroni_members
 
 
 def _api_url(address: Any, port: Any, scheme: str) -> str:
@@ -20,12 +20,18 @@ def _api_url(address: Any, port: Any, scheme: str) -> str:
         raise AnsibleFilterError(f"patroni_api_url: {exc}") from exc
 
 
-def _members(hosts: list[str], hostvars: Any, scheme: str, api_port: Any,
-             postgresql_port: Any) -> list[dict[str, Any]]:
+def _members(hosts: list[str], hostvars: Any) -> list[dict[str, Any]]:
     try:
-        return patroni_members(list(hosts), hostvars, scheme, api_port, postgresql_port)
-    except (TypeError, ValueError) as exc:
+        return patroni_members(list(hosts), hostvars)
+    except (TypeError, ValueError, KeyError) as exc:
         raise AnsibleFilterError(f"patroni_members: {exc}") from exc
+
+
+def _etcd_members(hosts: list[str], hostvars: Any) -> list[dict[str, Any]]:
+    try:
+        return etcd_members(list(hosts), hostvars)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise AnsibleFilterError(f"etcd_members: {exc}") from exc
 
 
 def _masked(text: Any, secrets: list[Any]) -> str:
@@ -40,5 +46,5 @@ class FilterModule:
     """pgha.patroni member filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"patroni_api_url": _api_url, "patroni_members": _members, "timing_problems": timing_problems,
+        return {"patroni_api_url": _api_url, "patroni_members": _members, "etcd_members": _etcd_members, "timing_problems": timing_problems,
                 "masked": _masked}

@@ -31,7 +31,7 @@ PATRONI_PROGRESS_STATES = frozenset((
 PATRONI_FAILED_STATES = frozenset(("start failed", "crashed", "stopped"))
 
 SECRET_PATTERNS = (
-    (re.compile(r"(password\s*[=:]\s*)('[^']*'|\"[^\"]*\"|\S+)", re.IGNORECASE), r"\1********"),
+    (re.compile(r"(['\"]?\w*password['\"]?\s*[=:]\s*)('[^']*'|\"[^\"]*\"|[^\s,}]+)", re.IGNORECASE), r"\1********"),
     (re.compile(r"(Authorization:\s*\w+\s+)\S+", re.IGNORECASE), r"\1********"),
     (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1********@"),
 )
@@ -39,7 +39,7 @@ SECRET_PATTERNS = (
 ETCD_UNREACHABLE = re.compile(
     r"Failed to get list of machines|DCS is not accessible|EtcdConnectionFailed|Can not connect to etcd|"
     r"Error communicating with DCS|etcd.*(Connection refused|Max retries exceeded|timed out|No route to host)|"
-    r"Failed to establish a new connection.*(2379|etcd)",
+    r"Failed to establish a new connection.*etcd",
     re.IGNORECASE,
 )
 POSTGRES_CONFIG = re.compile(
@@ -186,8 +186,9 @@ def diagnose_patroni(ev: dict[str, Any], goal: str) -> Verdict:
     if goal_reached(goal, state, role, replication) and not dcs_stale:
         return Verdict(READY, "ready", f"{host}: Patroni reports {role} {state}")
 
-    config_line = last_match(lines, POSTGRES_CONFIG)
-    if state in PATRONI_FAILED_STATES or config_line:
+    config_line = last_match(useful(lines)[-40:], POSTGRES_CONFIG)
+    if state in PATRONI_FAILED_STATES or (config_line and state not in PATRONI_PROGRESS_STATES):
+        config_line = config_line or last_match(lines, POSTGRES_CONFIG)
         cause = config_line or last_match(useful(lines), POSTGRES_FATAL) or f"Patroni state '{state}'"
         return Verdict(FATAL, "postgres-start",
                        f"{host}: PostgreSQL refused to start ({_clip(cause)}); fix the setting and re-run")
@@ -241,7 +242,7 @@ def diagnose_etcd(ev: dict[str, Any]) -> Verdict:
                        f"{host}: etcd has no quorum: {len(down)} of {len(peers)} members do not answer "
                        f"({', '.join(str(p['endpoint']) + ': ' + _clip(p.get('error') or 'down', 60) for p in down)}); "
                        f"start etcd there - a majority must run")
-    return Verdict(PROGRESS if not local.get("error") else PROBLEM, "etcd-local",
+    return Verdict(PROGRESS, "etcd-local",
                    f"{host}: etcd is not healthy yet ({_clip(local.get('error') or local.get('reason') or 'no leader')})")
 
 

@@ -50,7 +50,7 @@ options:
     elements: str
     default: []
   etcd_local:
-    description: etcd only. This member's own client endpoint (C(address:port)).
+    description: etcd only (required there). This member's own client endpoint (C(address:port)).
     type: str
   ttl:
     description: Patroni's ttl, to tell a stale view of etcd from a fresh one.
@@ -130,6 +130,7 @@ evidence:
 """
 
 import json
+from http.client import HTTPException
 import shutil
 import subprocess
 import time
@@ -137,7 +138,8 @@ import urllib.error
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.urls import SSLValidationError, open_url
 
 from ansible_collections.pgha.patroni.plugins.module_utils._diagnose import (
     ETCD_UNREACHABLE, READY, Watch, diagnose, last_match, redact, useful,
@@ -152,11 +154,12 @@ EVIDENCE_LINES = 12
 def _get_json(url: str, timeout: float, ca_file: str | None) -> tuple[dict[str, Any] | None, str | None]:
     """(answer, None) for any HTTP answer with a JSON object, else (None, why)."""
     try:
-        answer = open_url(url, timeout=timeout, ca_path=ca_file, validate_certs=True, follow_redirects="none")
+        answer = open_url(url, timeout=timeout, ca_path=ca_file, validate_certs=True, follow_redirects="none",
+                          use_proxy=False)
         body = answer.read()
     except urllib.error.HTTPError as exc:  # Patroni answers 503 with a body on a non-leader
         body = exc.read()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, HTTPException, UrlsConnectionError, SSLValidationError) as exc:
         return None, str(getattr(exc, "reason", exc))
     try:
         data = json.loads(body)
@@ -165,8 +168,9 @@ def _get_json(url: str, timeout: float, ca_file: str | None) -> tuple[dict[str, 
     return (data, None) if isinstance(data, dict) else (None, "the answer is not a JSON object")
 
 
-def _scheme_url(endpoint: str, ca_file: str | None) -> str:
-    return endpoint if "://" in endpoint else ("https://" if ca_file else "http://") + endpoint
+def _scheme_url(endpoint: str) -> str:
+    """etcd endpoints without a scheme are plain http (TLS endpoints carry https://)."""
+    return endpoint if "://" in endpoint else "http://" + endpoint
 
 
 class Looker:
@@ -197,7 +201,7 @@ class Looker:
     def etcd_health(self, endpoints: list[str], local: str | None = None) -> list[dict[str, Any]]:
         health = []
         for endpoint in endpoints:
-            data, error = _get_json(_scheme_url(endpoint, self.p["ca_file"]) + "/health", 2, self.p["ca_file"])
+            data, error = _get_json(_scheme_url(endpoint) + "/health", 2, self.p["ca_file"])
             healthy = bool(data) and str(data.get("health")).lower() == "true"
             health.append({"endpoint": endpoint, "reachable": data is not None, "healthy": healthy,
                            "local": endpoint == local,
@@ -216,7 +220,7 @@ class Looker:
             stale = data is not None and data.get("dcs_last_seen") and data["now"] - float(data["dcs_last_seen"]) > p["ttl"]
             ev["etcd"] = self.etcd_health(p["etcd_endpoints"]) if (data is None or stale or _etcd_suspect(ev)) else []
         elif p["service"] == "etcd":
-            local = p["etcd_local"] or "127.0.0.1:2379"
+            local = p["etcd_local"]
             mine = self.etcd_health([local], local)[0]
             ev["local"] = mine
             ev["etcd"] = [] if mine["healthy"] else self.etcd_health(p["etcd_endpoints"], local)
@@ -259,7 +263,7 @@ def main() -> None:
             "interval": {"type": "float", "default": 2},
             "ca_file": {"type": "path"},
         },
-        required_if=[("service", "patroni", ("api_url",))],
+        required_if=[("service", "patroni", ("api_url",)), ("service", "etcd", ("etcd_local",))],
         supports_check_mode=True,
     )
     p = module.params

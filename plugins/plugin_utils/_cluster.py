@@ -34,26 +34,52 @@ def patroni_api_url(address: Any, port: Any, scheme: str) -> str:
     return f"{scheme}://{host_for_url(address)}:{int(port)}"
 
 
-def patroni_members(hosts: list[str], hostvars: Mapping[str, Any], scheme: str, api_port: Any,
-                    postgresql_port: Any) -> list[dict[str, Any]]:
+def _value(hostvars: Mapping[str, Any], host: str, name: str, defaults: Mapping[str, Any]) -> Any:
+    """A host's own inventory value, else the pgha role's default (never another host's value)."""
+    hv = hostvars[host]
+    return hv[name] if name in hv else defaults[name]
+
+
+def patroni_members(hosts: list[str], hostvars: Mapping[str, Any],
+                    defaults: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Each host of ``hosts`` as a member: its name, address, ports and REST URL.
 
     Per-host inventory values (``pgha_member_name``, ``pgha_restapi_port``,
-    ``pgha_postgresql_port``, ``pgha_restapi_scheme``) win over the defaults
-    passed in, which come from the pgha role.
+    ``pgha_postgresql_port``, ``pgha_restapi_scheme``) win; a host without
+    one gets the pgha role's default, not the value of the host that asks.
     """
+    defaults = shared_defaults() if defaults is None else defaults
     members = []
     for host in hosts:
         hv = hostvars[host]
-        port = int(hv.get("pgha_restapi_port", api_port))
-        member_scheme = hv.get("pgha_restapi_scheme", scheme)
+        port = int(_value(hostvars, host, "pgha_restapi_port", defaults))
         members.append({
             "host": host,
             "name": str(hv.get("pgha_member_name", host)),
             "address": hv.get("pgha_address"),
             "api_port": port,
-            "api_url": patroni_api_url(hv.get("pgha_address"), port, member_scheme),
-            "postgresql_port": int(hv.get("pgha_postgresql_port", postgresql_port)),
+            "api_url": patroni_api_url(hv.get("pgha_address"), port,
+                                       _value(hostvars, host, "pgha_restapi_scheme", defaults)),
+            "postgresql_port": int(_value(hostvars, host, "pgha_postgresql_port", defaults)),
+        })
+    return members
+
+
+def etcd_members(hosts: list[str], hostvars: Mapping[str, Any],
+                 defaults: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Each host of ``hosts`` as an etcd member: name, address, client and peer ports, client endpoint."""
+    defaults = shared_defaults() if defaults is None else defaults
+    members = []
+    for host in hosts:
+        hv = hostvars[host]
+        client = int(_value(hostvars, host, "pgha_etcd_client_port", defaults))
+        members.append({
+            "host": host,
+            "name": str(hv.get("pgha_member_name", host)),
+            "address": hv.get("pgha_address"),
+            "client_port": client,
+            "peer_port": int(_value(hostvars, host, "pgha_etcd_peer_port", defaults)),
+            "endpoint": f"{host_for_url(hv.get('pgha_address'))}:{client}",
         })
     return members
 

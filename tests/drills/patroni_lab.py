@@ -229,8 +229,7 @@ def read_scenario(directory: Path, defaults: Path = ROLE_DEFAULTS) -> Scenario:
     if not hostvars:
         raise ValueError(f"{directory}/host_vars has no member")
     first = next(iter(hostvars.values()))
-    members = _CLUSTER.patroni_members(list(hostvars), hostvars, first["pgha_restapi_scheme"],
-                                       first["pgha_restapi_port"], first["pgha_postgresql_port"])
+    members = _CLUSTER.patroni_members(list(hostvars), hostvars)
     return Scenario(members={m["name"]: m["address"] for m in members},
                     api_urls={m["name"]: m["api_url"] for m in members},
                     api_port=int(first["pgha_restapi_port"]),

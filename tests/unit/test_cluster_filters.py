@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import patroni_api_url, patroni_members
+from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import etcd_members, patroni_api_url, patroni_members
 
 
 def test_api_url_brackets_ipv6_and_keeps_the_port():
@@ -21,10 +21,18 @@ def test_members_honour_per_host_values_over_the_defaults():
         "pg2": {"pgha_address": "10.0.0.12", "pgha_member_name": "cs2", "pgha_restapi_port": 8010,
                 "pgha_postgresql_port": 5433},
     }
-    members = patroni_members(["pg1", "pg2"], hostvars, "http", 8008, 5432)
+    members = patroni_members(["pg1", "pg2"], hostvars)
     assert members == [
         {"host": "pg1", "name": "pg1", "address": "10.0.0.11", "api_port": 8008,
          "api_url": "http://10.0.0.11:8008", "postgresql_port": 5432},
         {"host": "pg2", "name": "cs2", "address": "10.0.0.12", "api_port": 8010,
          "api_url": "http://10.0.0.12:8010", "postgresql_port": 5433},
     ]
+
+
+def test_a_host_without_an_override_gets_the_default_not_the_asking_hosts_value():
+    """Templated on pg2 (which overrides its port), pg1 must still get the pgha role's default."""
+    hostvars = {"pg1": {"pgha_address": "10.0.0.11"},
+                "pg2": {"pgha_address": "10.0.0.12", "pgha_restapi_port": 8010, "pgha_etcd_client_port": 2479}}
+    assert [m["api_port"] for m in patroni_members(["pg1", "pg2"], hostvars)] == [8008, 8010]
+    assert [m["endpoint"] for m in etcd_members(["pg1", "pg2"], hostvars)] == ["10.0.0.11:2379", "10.0.0.12:2479"]

@@ -110,3 +110,8 @@ def test_a_cleanly_stopped_patroni_says_so():
     verdict = diagnose("patroni", patroni(unit=unit, reachable=False,
                                           journal=["FATAL:  terminating walreceiver process due to administrator command"]))
     assert verdict.sentence == "pg3: Patroni is stopped (it exited cleanly: systemctl stop, or a shutdown); start it with: systemctl start patroni"
+
+
+def test_json_and_yaml_passwords_are_masked_too():
+    assert redact('{"password": "x1", "user": "u"}') == '{"password": ********, "user": "u"}'
+    assert redact("superuser_password: s3cret") == "superuser_password: ********"
