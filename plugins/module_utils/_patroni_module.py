@@ -39,7 +39,8 @@ def run_module(argument_spec_extra: dict[str, Any] | None, run_fn: RunFunction, 
     ``argument_spec_extra`` is merged into :func:`connection_argument_spec`;
     ``ansible_module_kwargs`` go to AnsibleModule (check mode is supported unless
     told otherwise). A :class:`PatroniApiError` fails the task with its sentence and,
-    when ``fail_with_actions``, the requests that changed something before it.
+    when ``fail_with_actions``, the requests that changed something before it; the
+    task is ``changed`` whenever such a request was sent.
     """
     spec = connection_argument_spec()
     spec.update(argument_spec_extra or {})
@@ -51,9 +52,10 @@ def run_module(argument_spec_extra: dict[str, Any] | None, run_fn: RunFunction, 
         actions = client.actions
         result = run_fn(module, client)
     except PatroniApiError as error:
+        # a write that was sent changed something, even when what followed it failed
         if fail_with_actions:
-            module.fail_json(msg=str(error), actions=actions)
-        module.fail_json(msg=str(error))
+            module.fail_json(msg=str(error), actions=actions, changed=bool(actions))
+        module.fail_json(msg=str(error), changed=bool(actions))
     module.exit_json(**result)
 
 

@@ -124,7 +124,7 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
             seen.update(members_paused(client, client.cluster()))
             return all(value == want for value in seen.values())
 
-        if not wait_until(reported, module.params["wait_timeout"]):
+        if not wait_until(reported, module.params["wait_timeout"], client=client):
             late = sorted(name for name, value in seen.items() if value != want)
             raise PatroniApiError(
                 f"the cluster was {'paused' if want else 'resumed'} but after {module.params['wait_timeout']}s "
