@@ -327,7 +327,8 @@ class PatroniClient:
                 "add it to api_url if it is a member of this cluster", url=url)
         if record if record is not None else not is_read:
             self.actions.append({"method": method, "url": url, "path": path, "body": mask_secrets(body)})
-        attempts = 1 + self.retries
+        # while waiting (a deadline is set), the wait's next poll is the retry, on another member
+        attempts = 1 if self.deadline is not None else 1 + self.retries
         conflict_retried = False
         attempt = 0
         while True:
@@ -381,7 +382,8 @@ class PatroniClient:
                 continue
             self.base = url
             return url
-        raise PatroniApiError("no Patroni member answered: " + "; ".join(problems))
+        raise PatroniApiError("no configured Patroni REST API URL answered GET /cluster with a cluster: "
+                              + "; ".join(problems))
 
     # ------------------------------------------------------------ endpoints
 
