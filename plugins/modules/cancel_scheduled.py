@@ -84,7 +84,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import PatroniApiError, PatroniClient
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import member_url, same_time
-from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import require_trusted, run_module
 
 
 def wanted(schedule: Any, scheduled_at: str | None) -> bool:
@@ -111,6 +111,7 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
                 continue
             if wanted(schedule, p["scheduled_at"]):
                 restarts[member["name"]] = schedule
+    require_trusted(client, [m for m in cluster["members"] if m["name"] in restarts])
     result: dict[str, Any] = {"changed": bool(switchover or restarts),
                               "cancelled": {"switchover": switchover, "restarts": restarts},
                               "actions": client.actions}

@@ -90,7 +90,7 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
     wait_until,
 )
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import member_url
-from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import require_trusted, run_module
 
 
 def members_paused(client: PatroniClient, cluster: dict[str, Any]) -> dict[str, bool]:
@@ -113,6 +113,8 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     }
     if module._diff:
         result["diff"] = {"before": {"pause": paused}, "after": {"pause": want}}
+    if module.params["wait"]:
+        require_trusted(client, cluster["members"])
     if not result["changed"] or module.check_mode:
         return result
     client.patch_config({"pause": True if want else None})

@@ -121,7 +121,7 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import
     member_url,
     reinit_problem,
 )
-from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import require_trusted, run_module
 
 
 def state_of(member: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
@@ -140,6 +140,7 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     if is_leader(member):
         raise PatroniApiError(f"{name} is the leader: reinit only rebuilds replicas; switch over first "
                               "(pgha.patroni.switchover) if it must be rebuilt; nothing was sent")
+    require_trusted(client, [member])
     base = member_url(member)
     status = client.member_status(base)
     before = state_of(member, status)

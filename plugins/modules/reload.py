@@ -114,7 +114,7 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import
     select_restart_targets,
     summarize,
 )
-from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import require_trusted, run_module
 
 
 def loop_mark(client: PatroniClient, base: str) -> Any:
@@ -130,7 +130,9 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     if unknown:
         raise PatroniApiError(f"unknown member(s) {', '.join(unknown)} (members: {', '.join(sorted(names))}); "
                               "nothing was sent")
-    targets = sorted(m["name"] for m in select_restart_targets(cluster, p["members"], p["role"], False))
+    chosen = select_restart_targets(cluster, p["members"], p["role"], False)
+    require_trusted(client, chosen)
+    targets = sorted(m["name"] for m in chosen)
     summary = summarize(cluster)
     result: dict[str, Any] = {"changed": bool(targets), "reloaded": targets,
                               "pending_restart": summary["pending_restart"], "actions": client.actions}

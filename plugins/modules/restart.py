@@ -147,7 +147,7 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import
     select_restart_targets,
     unhealthy_members,
 )
-from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import require_trusted, run_module
 
 
 def state_of(cluster: dict[str, Any]) -> dict[str, Any]:
@@ -188,6 +188,7 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     result: dict[str, Any] = {"changed": False, "before": before, "after": before, "restarted": [],
                               "actions": client.actions}
     targets = select_restart_targets(cluster, p["members"], p["role"], p["pending_only"])
+    require_trusted(client, targets)
     version = None
     if p["postgres_version_below"]:
         version = postgres_version_number(p["postgres_version_below"])

@@ -317,3 +317,23 @@ def test_cancel_scheduled_branches(fake):
     assert run(cancel_scheduled, fake, scheduled=["switchover", "restart"])["changed"] is False
     with pytest.raises(PatroniApiError, match="unknown member"):
         run(cancel_scheduled, fake, scheduled=["restart"], members=["m9"])
+
+
+# ------------------------------------------------------------------ planted member URLs
+
+@pytest.mark.parametrize("mod, params", [
+    (restart, {"pending_only": False}),
+    (reinit, {"member": "m2"}),
+    (reload, {}),
+    (maintenance, {"state": "paused"}),
+])
+def test_a_planted_member_url_is_refused_before_anything_is_sent(fake, mod, params):
+    fake.members["m2"]["api_url"] = "http://10.6.6.6:8008/patroni"
+    with pytest.raises(PatroniApiError, match=r"refusing to address m2 \(http://10.6.6.6:8008\).*nothing was sent"):
+        run(mod, fake, **params)
+    assert fake.writes() == [] and not any("10.6.6.6" in r["url"] for r in fake.sent)
+
+
+def test_credentials_go_with_writes_only(fake):
+    run(switchover, fake, candidate="m2")
+    assert {(r["method"], r["auth"]) for r in fake.sent} == {("GET", False), ("POST", True)}
