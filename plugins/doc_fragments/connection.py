@@ -13,8 +13,13 @@ options:
   api_url:
     description:
       - REST API URL of one or more Patroni members, for example C(http://10.0.0.11:8008).
-      - A list is tried in order; the module talks to the first member that answers
-        and reaches the other members through the C(api_url) each one publishes in C(GET /cluster).
+      - A list is tried in order; the module talks to the first member that answers and,
+        when a request or a poll fails, looks for an answering member again across the whole list.
+      - Modules that address one member (M(pgha.patroni.restart), M(pgha.patroni.reinit),
+        M(pgha.patroni.reload), M(pgha.patroni.maintenance), M(pgha.patroni.cancel_scheduled)) use the
+        C(api_url) that member publishes in C(GET /cluster) only when it is one of these URLs, or when it
+        is C(https) and verified against O(ca_cert). A URL planted in the DCS never receives a request,
+        so list every member here.
       - A trailing C(/patroni) is ignored; C(http://) is assumed when no scheme is given.
     type: list
     elements: str
@@ -23,7 +28,8 @@ options:
   api_username:
     description:
       - User name of the Patroni REST API basic authentication (C(restapi.authentication.username)).
-      - Patroni checks it on every request that changes something.
+      - Patroni checks it on every request that changes something; it is sent only with those
+        (C(POST), C(PATCH), C(PUT), C(DELETE)) unless O(auth_reads=true).
     type: str
     default: patroni
   api_password:
@@ -54,8 +60,16 @@ options:
       - Seconds to wait for one answer of the REST API. Reads are retried on transient
         errors (connection refused or reset, timeouts, 502 and 503); writes are retried only
         when they never reached Patroni, and once on 409 (a concurrent configuration change).
+      - While a module waits for a result, each request's timeout is capped at the time left of
+        its C(wait_timeout), so the task ends on time.
     type: int
     default: 10
+  auth_reads:
+    description:
+      - Also send the basic-auth credentials with reads (C(GET)), for a REST API behind a proxy
+        that asks for them. Patroni itself only checks them on requests that change something.
+    type: bool
+    default: false
 notes:
   - The modules run wherever the REST API is reachable; usually the controller
     (a play on localhost, or C(delegate_to=localhost)) or the first database host.

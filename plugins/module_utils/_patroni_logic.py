@@ -11,6 +11,7 @@ and returns plain data, so it is unit-testable without a cluster.
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Any
 
 # Patroni 4 calls the primary "leader" in /cluster; Patroni 3 said "master".
@@ -28,6 +29,9 @@ SHARED_MEMORY_SETTINGS = (
     "max_prepared_transactions",
     "max_locks_per_transaction",
 )
+
+# Replica roles in /cluster of a synchronous standby (Patroni 3/4).
+SYNC_ROLES = frozenset(("sync_standby",))
 
 INT_KEYS = frozenset((
     "ttl", "loop_wait", "retry_timeout", "maximum_lag_on_failover",
@@ -136,31 +140,89 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
+# The types of the dynamic configuration keys Patroni knows, nested like the
+# configuration: "int", "bool", "str", "dict", "list", "sync" (synchronous_mode),
+# "scalars" (a dictionary of single values, like postgresql.parameters), or a
+# dictionary for a section whose own keys are known.
+CONFIG_SCHEMA: dict[str, Any] = {
+    **{key: "int" for key in INT_KEYS},
+    **{key: "bool" for key in BOOL_KEYS},
+    "synchronous_mode": "sync",
+    "slots": "dict",
+    "ignore_slots": "list",
+    "postgresql": {
+        "parameters": "scalars",
+        "use_pg_rewind": "bool",
+        "use_slots": "bool",
+        "remove_data_directory_on_rewind_failure": "bool",
+        "remove_data_directory_on_diverged_timelines": "bool",
+        "pg_hba": "list",
+        "pg_ident": "list",
+        "recovery_conf": "dict",
+    },
+    "standby_cluster": {
+        "host": "str",
+        "port": "int",
+        "primary_slot_name": "str",
+        "create_replica_methods": "list",
+        "restore_command": "str",
+        "archive_cleanup_command": "str",
+        "recovery_min_apply_delay": "scalar",
+    },
+}
+
+
+def _type_problem(path: str, value: Any, kind: Any) -> str | None:
+    """Why ``value`` is not of ``kind`` (see CONFIG_SCHEMA), or None."""
+    if value is None:
+        return None
+    if isinstance(kind, dict):
+        if not isinstance(value, dict):
+            return f"{path} must be a dictionary, got {type(value).__name__}"
+        for key, sub in value.items():
+            if key in kind:
+                problem = _type_problem(f"{path}.{key}", sub, kind[key])
+                if problem:
+                    return problem
+        return None
+    if kind == "int" and _as_int(value) is None:
+        return f"{path} must be an integer, got {value!r}"
+    if kind == "bool" and not isinstance(value, bool):
+        return f"{path} must be true or false, got {value!r}"
+    if kind == "sync" and not (isinstance(value, bool) or value == "quorum"):
+        return f"{path} must be true, false or quorum (Patroni 4), got {value!r}"
+    if kind == "str" and not isinstance(value, (str, int)):
+        return f"{path} must be a string, got {type(value).__name__}"
+    if kind in ("dict", "scalars") and not isinstance(value, dict):
+        return f"{path} must be a dictionary, got {type(value).__name__}"
+    if kind == "list" and not isinstance(value, list):
+        return f"{path} must be a list, got {type(value).__name__}"
+    if kind == "scalar" and isinstance(value, (dict, list)):
+        return f"{path} must be a single value, got {type(value).__name__}"
+    if kind == "scalars":
+        for name, item in value.items():
+            if isinstance(item, (dict, list)):
+                return (f"{path}.{name} must be a single value (string, number or boolean), "
+                        f"got {type(item).__name__}")
+    return None
+
+
 def validate_config(desired: dict[str, Any], merged: dict[str, Any]) -> None:
-    """Check types in ``desired`` and the timing relation of ``merged``.
+    """Check the types of the keys Patroni knows in ``desired`` (nested ones too) and the timing of ``merged``.
 
     Raises :class:`ValidationError` with a sentence saying what is wrong.
     Patroni itself would silently adjust bad timing values, so we refuse them.
     """
-    for key, value in desired.items():
-        if value is None:
-            continue
-        if key in INT_KEYS and _as_int(value) is None:
-            raise ValidationError(f"config.{key} must be an integer, got {value!r}")
-        if key in BOOL_KEYS and not isinstance(value, bool):
-            raise ValidationError(f"config.{key} must be true or false, got {value!r}")
-        if key in DICT_KEYS and not isinstance(value, dict):
-            raise ValidationError(f"config.{key} must be a dictionary, got {type(value).__name__}")
-    params = (desired.get("postgresql") or {}).get("parameters") if isinstance(desired.get("postgresql"), dict) else None
-    if params is not None:
-        if not isinstance(params, dict):
-            raise ValidationError("config.postgresql.parameters must be a dictionary of PostgreSQL settings")
-        for name, value in params.items():
-            if isinstance(value, (dict, list)):
-                raise ValidationError(
-                    f"config.postgresql.parameters.{name} must be a single value (string, number or boolean), "
-                    f"got {type(value).__name__}")
+    problem = _type_problem("config", desired, CONFIG_SCHEMA)
+    if problem:
+        raise ValidationError(problem)
     validate_timing(merged)
+
+
+def deleted_sections(current: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+    """Top-level keys that ``desired`` sets to null while they hold a whole section (a dictionary)."""
+    return sorted(key for key, value in desired.items()
+                  if value is None and isinstance(current.get(key), dict) and current.get(key))
 
 
 def timing_problems(ttl: Any, loop_wait: Any, retry_timeout: Any, prefix: str = "") -> list[str]:
@@ -415,3 +477,67 @@ def select_restart_targets(cluster: dict[str, Any], names: list[str] | None, rol
             continue
         selected.append(m)
     return selected
+
+
+# ---------------------------------------------------------------- time and versions
+
+def parse_time(text: Any) -> datetime | None:
+    """An ISO 8601 time (``Z`` or an offset), or None when it is not one."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    value = text.strip()
+    if value[-1:] in ("Z", "z"):
+        value = value[:-1] + "+00:00"
+    try:
+        return datetime.fromisoformat(value.replace(" ", "T", 1))
+    except ValueError:
+        return None
+
+
+def same_time(a: Any, b: Any) -> bool:
+    """True when two scheduled times are the same moment (``...Z`` equals ``...+00:00``)."""
+    when_a, when_b = parse_time(a), parse_time(b)
+    if when_a is None or when_b is None:
+        return bool(a) and a == b
+    if (when_a.tzinfo is None) != (when_b.tzinfo is None):
+        return False
+    return when_a == when_b
+
+
+def postgres_version_number(text: Any) -> int | None:
+    """Patroni's integer form of a PostgreSQL version: ``16.4`` -> 160004, ``9.6.3`` -> 90603."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    parts = str(text or "").strip().split(".")
+    if not all(p.isdigit() for p in parts) or not parts or len(parts) > 3:
+        return None
+    numbers = [int(p) for p in parts] + [0, 0]
+    if numbers[0] >= 10:
+        return numbers[0] * 10000 + numbers[1]
+    return numbers[0] * 10000 + numbers[1] * 100 + numbers[2]
+
+
+# ---------------------------------------------------------------- safety checks
+
+def unhealthy_members(cluster: dict[str, Any]) -> list[str]:
+    """``name (role/state)`` of every member that is not healthy, and a note when there is no leader."""
+    problems = [f"{m.get('name')} ({m.get('role')}/{m.get('state')})" for m in cluster.get("members", [])
+                if not is_healthy(m)]
+    if leader_of(cluster) is None:
+        problems.insert(0, "no leader")
+    return problems
+
+
+def reinit_problem(cluster: dict[str, Any], name: str) -> str | None:
+    """Why rebuilding replica ``name`` would endanger the cluster, or None.
+
+    Rebuilding the synchronous standby stalls or desynchronises commits; rebuilding
+    the last healthy replica leaves the leader without a standby until it is back.
+    """
+    member = member_by_name(cluster, name) or {}
+    if member.get("role") in SYNC_ROLES:
+        return f"{name} is the synchronous standby: rebuilding it would hold up or unprotect commits"
+    healthy_replicas = [m["name"] for m in cluster.get("members", []) if not is_leader(m) and is_healthy(m)]
+    if healthy_replicas == [name]:
+        return f"{name} is the last healthy replica: rebuilding it leaves the leader without a standby"
+    return None

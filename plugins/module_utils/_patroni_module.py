@@ -27,6 +27,7 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
     healthy_names,
     leader_state,
+    member_url,
 )
 
 RunFunction = Callable[[AnsibleModule, PatroniClient], "dict[str, Any]"]
@@ -39,7 +40,8 @@ def run_module(argument_spec_extra: dict[str, Any] | None, run_fn: RunFunction, 
     ``argument_spec_extra`` is merged into :func:`connection_argument_spec`;
     ``ansible_module_kwargs`` go to AnsibleModule (check mode is supported unless
     told otherwise). A :class:`PatroniApiError` fails the task with its sentence and,
-    when ``fail_with_actions``, the requests that changed something before it.
+    when ``fail_with_actions``, the requests that changed something before it; the
+    task is ``changed`` whenever such a request was sent.
     """
     spec = connection_argument_spec()
     spec.update(argument_spec_extra or {})
@@ -51,10 +53,22 @@ def run_module(argument_spec_extra: dict[str, Any] | None, run_fn: RunFunction, 
         actions = client.actions
         result = run_fn(module, client)
     except PatroniApiError as error:
+        # a write that was sent changed something, even when what followed it failed
         if fail_with_actions:
-            module.fail_json(msg=str(error), actions=actions)
-        module.fail_json(msg=str(error))
+            module.fail_json(msg=str(error), actions=actions, changed=bool(actions))
+        module.fail_json(msg=str(error), changed=bool(actions))
     module.exit_json(**result)
+
+
+def require_trusted(client: PatroniClient, members: list[dict[str, Any]]) -> None:
+    """Refuse, before anything is sent, members whose published REST URL the client will not use."""
+    refused = [f"{m['name']} ({member_url(m) or 'no api_url'})" for m in members
+               if not client.trusted(member_url(m) or "http://")]
+    if refused:
+        raise PatroniApiError(
+            f"refusing to address {', '.join(refused)}: the REST API URL these members publish in the DCS is not "
+            "one of the configured api_url (and not HTTPS verified by ca_cert); list every member's REST URL "
+            "in api_url; nothing was sent")
 
 
 def post_and_wait_for_leader(client: PatroniClient, path: str, body: dict[str, Any], cluster: dict[str, Any],

@@ -10,15 +10,21 @@ module: cluster_info
 short_description: Read the state of a Patroni cluster through its REST API
 version_added: 0.1.0
 description:
-  - Reads C(GET /cluster) and C(GET /config) of a Patroni cluster and returns its members
+  - Reads C(GET /cluster), C(GET /config) and C(GET /history) of a Patroni cluster and returns its members
     (role, state, timeline, lag, pending restart, tags), the leader, whether the cluster is
-    paused, any scheduled switchover or restart, and the dynamic configuration.
-  - The idempotent equivalent of C(patronictl list) and C(patronictl show-config). Never changes anything.
+    paused, any scheduled switchover or restart, the dynamic configuration and the timeline history.
+  - The idempotent equivalent of C(patronictl list), C(patronictl show-config) and C(patronictl history).
+    Never changes anything.
+  - Values of configuration keys that may hold secrets (C(*_command), C(*conninfo*), C(*password*)) are masked.
 author: pgha.patroni maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.patroni.connection
   - pgha.patroni.attributes
-options: {}
+options:
+  history:
+    description: Also read the timeline history (C(GET /history)) into RV(history).
+    type: bool
+    default: true
 seealso:
   - module: pgha.patroni.switchover
   - module: pgha.patroni.edit_config
@@ -132,6 +138,35 @@ config:
   returned: always
   type: dict
   sample: {ttl: 30, loop_wait: 10, retry_timeout: 10, postgresql: {parameters: {max_connections: 100}}}
+history:
+  description: The timeline history, oldest first (C(patronictl history)); empty with O(history=false).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    timeline:
+      description: The timeline that ended.
+      type: int
+      returned: always
+    lsn:
+      description: The WAL position where it ended.
+      type: int
+      returned: always
+    reason:
+      description: PostgreSQL's reason for the timeline switch.
+      type: str
+      returned: always
+    timestamp:
+      description: When it ended (Patroni 1.6+).
+      type: str
+      returned: always
+    new_leader:
+      description: The member that became the leader (Patroni 2.0+).
+      type: str
+      returned: always
+  sample:
+    - {timeline: 1, lsn: 50331808, reason: no recovery target specified, timestamp: "2030-01-01T03:00:00+00:00",
+       new_leader: pg2}
 cluster:
   description: Everything above in one dictionary (handy to pass on).
   returned: always
@@ -142,7 +177,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import PatroniClient
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import PatroniClient, mask_secrets
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
     leader_of,
     summarize,
@@ -150,18 +185,19 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
 
 
-def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:  # pylint: disable=unused-argument
+def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     raw = client.cluster()
     config = client.config()
     summary = summarize(raw)
     leader = leader_of(raw)
     summary["timeline"] = leader.get("timeline") if leader else None
-    summary["config"] = config
+    summary["config"] = mask_secrets(config)
+    summary["history"] = client.history() if module.params["history"] else []
     return {"changed": False, "cluster": dict(summary), **summary}
 
 
 def main() -> None:
-    run_module({}, run, fail_with_actions=False)
+    run_module({"history": {"type": "bool", "default": True}}, run, fail_with_actions=False)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,14 @@ description:
   - Keys that O(config) does not mention are left alone; a V(null) value removes a key.
   - Values are compared the way Patroni compares them (as strings, V(on)/V(true) alike),
     so C(max_connections=200) and C(max_connections="200") are the same.
-  - Before sending anything it checks value types and C(ttl >= loop_wait + 2 * retry_timeout)
-    on the resulting configuration, because Patroni would silently adjust wrong timings.
+  - Before sending anything it checks the types of the keys Patroni knows, nested ones included
+    (for example C(synchronous_mode) is V(true), V(false) or V(quorum), C(postgresql.use_pg_rewind) a boolean),
+    and C(ttl >= loop_wait + 2 * retry_timeout) on the resulting configuration, because Patroni would
+    silently adjust wrong timings.
+  - Refuses to delete a whole section (a top-level key such as C(postgresql) set to V(null))
+    unless O(force=true).
+  - Values of keys that may hold secrets (C(*_command) such as C(archive_command), C(*conninfo*),
+    C(*password*)) are masked in RV(before), RV(after), RV(patch), RV(actions) and the diff.
   - After the change it waits until the members picked it up and returns which members
     now need a restart (see M(pgha.patroni.restart)).
 author: pgha.patroni maintainers (@pgha)
@@ -35,6 +41,12 @@ options:
       - V(null) removes the key from the dynamic configuration.
     type: dict
     required: true
+  force:
+    description:
+      - Allow a top-level key that holds a whole section (for example C(postgresql) or
+        C(standby_cluster)) to be deleted with V(null).
+    type: bool
+    default: false
   wait_pending:
     description:
       - After a change of C(postgresql.parameters), wait until the members applied it
@@ -125,12 +137,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
     PatroniApiError,
     PatroniClient,
+    mask_secrets,
 )
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
     ValidationError,
     apply_patch,
     changed_paths,
     config_patch,
+    deleted_sections,
     summarize,
     validate_config,
 )
@@ -144,11 +158,13 @@ def wait_applied(client: PatroniClient, config: dict[str, Any]) -> list[str]:
     """
     loop_wait = int(config.get("loop_wait", 10) or 10)
     deadline = time.monotonic() + 2 * loop_wait + 3
+    client.deadline_in(2 * loop_wait + 3)
     pending: list[str] = []
     while True:
         summary = summarize(client.cluster())
         pending = summary["pending_restart"]
         if len(pending) == len(summary["members"]) or time.monotonic() >= deadline:
+            client.deadline_in(None)
             return pending
         time.sleep(1)
 
@@ -161,24 +177,30 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     try:
         validate_config(desired, after)
     except ValidationError as error:
-        raise PatroniApiError(f"refusing to change the dynamic configuration: {error}") from None
+        raise PatroniApiError(f"refusing to change the dynamic configuration: {error}; nothing was sent") from None
+    sections = [key for key in deleted_sections(current, desired) if key in patch]
+    if sections and not module.params["force"]:
+        raise PatroniApiError(
+            f"refusing to delete the whole section(s) {', '.join(sections)} of the dynamic configuration "
+            "(a top-level key set to null): name the keys inside to remove, or force=true; nothing was sent")
     result: dict[str, Any] = {
         "changed": bool(patch),
-        "before": current,
-        "after": after,
-        "patch": patch,
+        "before": mask_secrets(current),
+        "after": mask_secrets(after),
+        "patch": mask_secrets(patch),
         "changed_keys": changed_paths(patch),
         "actions": client.actions,
     }
     if module._diff:
-        result["diff"] = {"before": current, "after": after}
+        result["diff"] = {"before": result["before"], "after": result["after"]}
     if patch and not module.check_mode:
-        result["after"] = client.patch_config(patch)
+        applied = client.patch_config(patch)
+        result["after"] = mask_secrets(applied)
         if module._diff:
             result["diff"]["after"] = result["after"]
         touches_parameters = any(p.startswith("postgresql.parameters.") for p in result["changed_keys"])
         if module.params["wait_pending"] and touches_parameters:
-            result["pending_restart"] = wait_applied(client, result["after"])
+            result["pending_restart"] = wait_applied(client, applied)
     if "pending_restart" not in result:
         result["pending_restart"] = summarize(client.cluster())["pending_restart"]
     result["restart_required"] = bool(result["pending_restart"])
@@ -189,6 +211,7 @@ def main() -> None:
     run_module(
         {
             "config": {"type": "dict", "required": True},
+            "force": {"type": "bool", "default": False},
             "wait_pending": {"type": "bool", "default": True},
         },
         run,

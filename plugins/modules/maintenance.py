@@ -90,7 +90,7 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
     wait_until,
 )
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import member_url
-from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import require_trusted, run_module
 
 
 def members_paused(client: PatroniClient, cluster: dict[str, Any]) -> dict[str, bool]:
@@ -113,6 +113,8 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     }
     if module._diff:
         result["diff"] = {"before": {"pause": paused}, "after": {"pause": want}}
+    if module.params["wait"]:
+        require_trusted(client, cluster["members"])
     if not result["changed"] or module.check_mode:
         return result
     client.patch_config({"pause": True if want else None})
@@ -124,7 +126,7 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
             seen.update(members_paused(client, client.cluster()))
             return all(value == want for value in seen.values())
 
-        if not wait_until(reported, module.params["wait_timeout"]):
+        if not wait_until(reported, module.params["wait_timeout"], client=client):
             late = sorted(name for name, value in seen.items() if value != want)
             raise PatroniApiError(
                 f"the cluster was {'paused' if want else 'resumed'} but after {module.params['wait_timeout']}s "

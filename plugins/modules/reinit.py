@@ -12,7 +12,9 @@ version_added: 0.1.0
 description:
   - Reinitialises a replica through its C(POST /reinitialize) (C(patronictl reinit));
     Patroni removes its data directory and takes a new base backup.
-  - Refuses the leader, before sending anything.
+  - Refuses the leader, before sending anything. Also refuses, unless O(force=true), the
+    synchronous standby and the last healthy replica, because rebuilding either leaves the leader
+    without a standby that commits wait for or fail over to.
   - Reinitialisation is asynchronous; the module polls the member's C(GET /patroni) until it no
     longer reports C(creating replica), runs with a new postmaster and streams again.
   - With O(reinit_if=unhealthy), a replica that streams is left alone (not changed), which makes
@@ -36,7 +38,10 @@ options:
     choices: [always, unhealthy]
     default: always
   force:
-    description: Cancel a task Patroni is running on that member (for example a stuck restart) first.
+    description:
+      - Rebuild even the synchronous standby or the last healthy replica.
+      - Also sent to Patroni as C(force), which cancels a task it is running on that member
+        (for example a stuck restart) first.
     type: bool
     default: false
   from_leader:
@@ -58,13 +63,13 @@ seealso:
 EXAMPLES = r"""
 - name: Rebuild pg3
   pgha.patroni.reinit:
-    api_url: http://10.0.0.11:8008
+    api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
     api_password: "{{ patroni_restapi_password }}"
     member: pg3
 
 - name: Rebuild pg3 only when it does not stream
   pgha.patroni.reinit:
-    api_url: http://10.0.0.11:8008
+    api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
     api_password: "{{ patroni_restapi_password }}"
     member: pg3
     reinit_if: unhealthy
@@ -114,8 +119,9 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import
     is_leader,
     member_by_name,
     member_url,
+    reinit_problem,
 )
-from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import require_trusted, run_module
 
 
 def state_of(member: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
@@ -134,12 +140,17 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     if is_leader(member):
         raise PatroniApiError(f"{name} is the leader: reinit only rebuilds replicas; switch over first "
                               "(pgha.patroni.switchover) if it must be rebuilt; nothing was sent")
+    require_trusted(client, [member])
     base = member_url(member)
     status = client.member_status(base)
     before = state_of(member, status)
     result: dict[str, Any] = {"changed": False, "before": before, "after": before, "actions": client.actions}
     if p["reinit_if"] == "unhealthy" and is_healthy(member):
         return result
+    problem = reinit_problem(cluster, name)
+    if problem and not p["force"]:
+        raise PatroniApiError(f"refusing to rebuild {name}: {problem}; force=true to rebuild it anyway; "
+                              "nothing was sent")
     result["changed"] = True
     result["after"] = dict(before, state="streaming", postmaster_start_time="(new)")
     if module.check_mode:
@@ -166,7 +177,7 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
         seen["cluster_role"] = now.get("role")
         return is_healthy(now) and not is_leader(now)
 
-    if not wait_until(streaming_again, p["wait_timeout"]):
+    if not wait_until(streaming_again, p["wait_timeout"], client=client):
         raise PatroniApiError(f"{name} was reinitialised but does not stream after {p['wait_timeout']}s "
                               f"(state {seen.get('cluster_state') or seen.get('state') or 'unknown'})")
     result["elapsed"] = round(time.monotonic() - started, 2)

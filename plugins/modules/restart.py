@@ -20,7 +20,11 @@ description:
     read from the C(pending_restart_reason) Patroni 4 reports.
   - After each member, waits until it runs again (leader) or streams again (replica), its
     pending flag is gone, and every member that was healthy before is healthy again.
-  - With O(scheduled_at), schedules the restarts instead and returns at once.
+  - With O(scheduled_at), schedules the restarts instead and returns at once. A restart already
+    scheduled at the same moment (however the time is spelled) is left alone.
+  - Refuses, before sending anything, to restart now while the cluster is not healthy (no running
+    leader, or a member that does not run or stream), unless O(force=true), because restarting a replica
+    while the only other replica is down leaves the leader without a standby.
 author: pgha.patroni maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.patroni.connection
@@ -54,6 +58,15 @@ options:
       - Schedule the restarts at this ISO 8601 time (with time zone) instead of restarting now.
         A member that already has a restart scheduled at that time is left alone.
     type: str
+  postgres_version_below:
+    description:
+      - Restart only members whose PostgreSQL version is lower than this one (for example V(16.4)),
+        read from each member's C(GET /patroni); also passed to Patroni as C(postgres_version).
+    type: str
+  force:
+    description: Restart now even when the cluster is not healthy.
+    type: bool
+    default: false
   wait_timeout:
     description: Seconds to wait for each member to be healthy again.
     type: int
@@ -65,15 +78,23 @@ seealso:
 EXAMPLES = r"""
 - name: Restart the members that wait for it (replicas first when max_connections rose)
   pgha.patroni.restart:
-    api_url: http://10.0.0.11:8008
+    api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
     api_password: "{{ patroni_restapi_password }}"
 
 - name: Restart every replica, pending or not
   pgha.patroni.restart:
-    api_url: http://10.0.0.11:8008
+    api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
     api_password: "{{ patroni_restapi_password }}"
     role: replica
     pending_only: false
+
+- name: Restart at night the members that still run a PostgreSQL older than 16.4
+  pgha.patroni.restart:
+    api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
+    api_password: "{{ patroni_restapi_password }}"
+    pending_only: false
+    postgres_version_below: "16.4"
+    scheduled_at: "2030-01-01T03:00:00+00:00"
 """
 
 RETURN = r"""
@@ -120,16 +141,40 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import
     is_healthy,
     member_by_name,
     member_url,
+    postgres_version_number,
     restart_order,
+    same_time,
     select_restart_targets,
+    unhealthy_members,
 )
-from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import run_module
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import require_trusted, run_module
 
 
 def state_of(cluster: dict[str, Any]) -> dict[str, Any]:
     return {m["name"]: {"role": m.get("role"), "state": m.get("state"),
                         "pending_restart": bool(m.get("pending_restart"))}
             for m in cluster.get("members", [])}
+
+
+def older_than(client: PatroniClient, member: dict[str, Any], version: int) -> bool:
+    """Whether the member's PostgreSQL (GET /patroni server_version) is older than ``version``."""
+    running = client.member_status(member_url(member)).get("server_version")
+    if not isinstance(running, int) or isinstance(running, bool):
+        raise PatroniApiError(f"{member['name']} does not report its PostgreSQL version (server_version) in "
+                              "GET /patroni; nothing was sent")
+    return running < version
+
+
+def restart_body(p: dict[str, Any], version: int | None, schedule: str | None = None) -> dict[str, Any]:
+    """The POST /restart body: the pending condition, the version condition, the schedule."""
+    body: dict[str, Any] = {}
+    if schedule:
+        body["schedule"] = schedule
+    if p["pending_only"]:
+        body["restart_pending"] = True
+    if version is not None:
+        body["postgres_version"] = p["postgres_version_below"]
+    return body
 
 
 def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
@@ -143,24 +188,38 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     result: dict[str, Any] = {"changed": False, "before": before, "after": before, "restarted": [],
                               "actions": client.actions}
     targets = select_restart_targets(cluster, p["members"], p["role"], p["pending_only"])
+    require_trusted(client, targets)
+    version = None
+    if p["postgres_version_below"]:
+        version = postgres_version_number(p["postgres_version_below"])
+        if version is None:
+            raise PatroniApiError(f"postgres_version_below must be a version like 16.4, got "
+                                  f"{p['postgres_version_below']!r}; nothing was sent")
+        targets = [m for m in targets if older_than(client, m, version)]
     if p["scheduled_at"]:
-        targets = [m for m in targets if (m.get("scheduled_restart") or {}).get("schedule") != p["scheduled_at"]]
+        targets = [m for m in targets
+                   if not same_time((m.get("scheduled_restart") or {}).get("schedule"), p["scheduled_at"])]
         for m in targets:
             if m.get("scheduled_restart"):
                 raise PatroniApiError(
                     f"{m['name']} already has a restart scheduled at {m['scheduled_restart'].get('schedule')}: "
-                    "cancel it with patronictl flush <cluster> restart first")
+                    "cancel it with pgha.patroni.cancel_scheduled (scheduled: [restart]) first; nothing was sent")
     if not targets:
         return result
+    if not p["scheduled_at"] and not p["force"]:
+        problems = unhealthy_members(cluster)
+        if problems:
+            raise PatroniApiError(
+                f"refusing to restart while the cluster is not healthy ({', '.join(problems)}): a restart now "
+                "could leave it without a leader or a standby; fix the cluster first, or force=true; "
+                "nothing was sent")
     order, reason = restart_order(targets, p["order"])
     result.update(changed=True, restarted=order, order_reason=reason)
     if p["scheduled_at"]:
         if not module.check_mode:
             for name in order:
-                body: dict[str, Any] = {"schedule": p["scheduled_at"]}
-                if p["pending_only"]:
-                    body["restart_pending"] = True
-                client.post("/restart", body, base=member_url(member_by_name(cluster, name) or {}), ok=(202,))
+                client.post("/restart", restart_body(p, version, p["scheduled_at"]),
+                            base=member_url(member_by_name(cluster, name) or {}), ok=(202,))
             result["after"] = state_of(client.cluster())
         return result
     predicted = {n: dict(v) for n, v in before.items()}
@@ -173,9 +232,8 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     last: dict[str, Any] = cluster
     for name in order:
         member = member_by_name(last, name) or member_by_name(cluster, name) or {}
-        body = {"restart_pending": True} if p["pending_only"] else {}
         try:
-            client.post("/restart", body, base=member_url(member))
+            client.post("/restart", restart_body(p, version), base=member_url(member))
         except PatroniApiError as error:
             done = result["restarted"][: order.index(name)]
             raise PatroniApiError(f"restart of {name} failed: {error} (already restarted: "
@@ -189,7 +247,7 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
                 return False
             return all(is_healthy(member_by_name(last, n) or {}) for n in healthy_before)
 
-        if not wait_until(back, p["wait_timeout"]):
+        if not wait_until(back, p["wait_timeout"], client=client):
             me = member_by_name(last, name) or {}
             raise PatroniApiError(
                 f"{name} was restarted but is not healthy again after {p['wait_timeout']}s "
@@ -206,6 +264,8 @@ def main() -> None:
             "pending_only": {"type": "bool", "default": True},
             "order": {"type": "str", "choices": ["auto", "replicas_first", "primary_first"], "default": "auto"},
             "scheduled_at": {"type": "str"},
+            "postgres_version_below": {"type": "str"},
+            "force": {"type": "bool", "default": False},
             "wait_timeout": {"type": "int", "default": 120},
         },
         run,

@@ -71,16 +71,19 @@ options:
   ca_file:
     description: CA bundle to verify HTTPS endpoints with (Patroni REST API, etcd).
     type: path
+extends_documentation_fragment:
+  - pgha.patroni.attributes
 attributes:
   check_mode:
     support: full
-    description: In check mode it looks once and reports the verdict without waiting or failing.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
+    details: In check mode it looks once and reports the verdict without waiting or failing.
   idempotent:
     support: full
-    description: Only reads.
+    details: Only reads.
+  action_group:
+    support: none
+    membership: []
+    details: Runs on each member with its own options, not with the group's connection.
 seealso:
   - module: pgha.patroni.cluster_info
 """

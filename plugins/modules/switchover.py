@@ -120,7 +120,6 @@ actions:
   sample: [{method: POST, url: "http://10.0.0.11:8008/switchover", body: {leader: pg1, candidate: pg2}}]
 """
 
-from datetime import datetime
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -132,20 +131,12 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import
     is_healthy,
     leader_of,
     leader_state,
+    same_time,
 )
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import (
     post_and_wait_for_leader,
     run_module,
 )
-
-
-def same_time(a: str | None, b: str | None) -> bool:
-    if not a or not b:
-        return False
-    try:
-        return datetime.fromisoformat(a.replace("Z", "+00:00")) == datetime.fromisoformat(b.replace("Z", "+00:00"))
-    except ValueError:
-        return a == b
 
 
 def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
@@ -180,7 +171,7 @@ def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
         if scheduled:
             raise PatroniApiError(
                 f"another switchover is already scheduled ({scheduled.get('from')} -> {scheduled.get('to')} at "
-                f"{scheduled.get('at')}): cancel it with patronictl flush <cluster> switchover first")
+                f"{scheduled.get('at')}): cancel it with pgha.patroni.cancel_scheduled (scheduled: [switchover]) first")
         body["scheduled_at"] = p["scheduled_at"]
     result["changed"] = True
     result["after"] = {"leader": before["leader"] if p["scheduled_at"] else candidate,

@@ -52,6 +52,21 @@ play playbooks/restart.yml | tee "$log"
 [ "$(recap_changed "$log")" = changed=0 ]
 play playbooks/reinit.yml -e member=m3 | tee "$log"
 [ "$(recap_changed "$log")" = changed=1 ]
+play playbooks/reload.yml -e role=replica | tee "$log"
+[ "$(recap_changed "$log")" = changed=1 ]
+grep -q 'reloaded: m1, m3' "$log"   # m2 leads since switchover.yml
+at="$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:00+00:00)"
+play playbooks/restart.yml -e role=replica -e pending_only=false -e postgres_version_below=99.0 -e scheduled_at="$at" | tee "$log"
+[ "$(recap_changed "$log")" = changed=1 ]
+grep -q 'scheduled: m1, m3' "$log"
+for run in first second; do
+  play playbooks/cancel_scheduled.yml | tee "$log"
+  expected=changed=1; [ $run = second ] && expected=changed=0
+  [ "$(recap_changed "$log")" = $expected ] || { echo "cancel_scheduled.yml $run run: expected $expected" >&2; exit 1; }
+done
+play playbooks/history.yml | tee "$log"
+[ "$(recap_changed "$log")" = changed=0 ]
+grep -qE '"  *1 .*m2' "$log"
 play playbooks/failover.yml -e candidate=m1 -e force=true | tee "$log"
 [ "$(recap_changed "$log")" = changed=1 ]
 play playbooks/status.yml | tee "$log"

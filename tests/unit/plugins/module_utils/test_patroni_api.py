@@ -106,8 +106,13 @@ def test_get_cluster_and_basic_auth(stub):
     stub.answer("GET", "/cluster", (200, json.dumps({"members": [{"name": "pg1", "role": "leader"}]})))
     c = client([stub.url])
     assert c.cluster()["members"][0]["name"] == "pg1"
-    assert stub.requests[-1]["auth"] == GOOD_AUTH
+    assert stub.requests[-1]["auth"] is None  # reads go without credentials
     assert c.actions == []  # reads are not actions
+    c.post("/reload", None)
+    assert stub.requests[-1]["auth"] == GOOD_AUTH
+    reads_too = client([stub.url], auth_reads=True)
+    reads_too.cluster()
+    assert stub.requests[-1]["auth"] == GOOD_AUTH
 
 
 def test_first_member_that_answers_is_used(stub):
@@ -129,7 +134,7 @@ def test_wrong_password_is_a_clear_401(stub):
     assert str(error.value) == (f"the Patroni REST API at {stub.url} rejected the credentials (401): "
                                 "check api_username/api_password")
     assert error.value.status == 401
-    assert c.actions == [{"method": "PATCH", "url": stub.url + "/config", "body": {"pause": True}}]
+    assert c.actions == [{"method": "PATCH", "url": stub.url + "/config", "path": "/config", "body": {"pause": True}}]
     assert "wrong" not in json.dumps(c.actions)
 
 

@@ -36,6 +36,12 @@ class FakeClient:
     def cluster(self) -> dict[str, Any]:
         return AFTER
 
+    def deadline_in(self, seconds: float | None) -> None:
+        pass
+
+    def forget_member(self) -> None:
+        pass
+
 
 def test_healthy_names_and_leader_state() -> None:
     assert healthy_names(BEFORE) == ["m1", "m2"]
