@@ -44,13 +44,13 @@ EXAMPLES = r"""
 - name: Cancel the scheduled switchover and every scheduled restart
   pgha.patroni.cancel_scheduled:
     api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     scheduled: [switchover, restart]
 
 - name: Cancel pg2's scheduled restart only
   pgha.patroni.cancel_scheduled:
     api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     scheduled: [restart]
     members: [pg2]
 """

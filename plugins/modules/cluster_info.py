@@ -36,7 +36,7 @@ EXAMPLES = r"""
     api_url:
       - http://10.0.0.11:8008
       - http://10.0.0.12:8008
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
   register: patroni
 
 - name: Show the leader

@@ -62,7 +62,7 @@ EXAMPLES = r"""
 - name: Raise max_connections (needs a restart afterwards)
   pgha.patroni.edit_config:
     api_url: http://10.0.0.11:8008
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     config:
       postgresql:
         parameters:
@@ -72,13 +72,13 @@ EXAMPLES = r"""
 - name: Restart the members that need it, in a safe order
   pgha.patroni.restart:
     api_url: http://10.0.0.11:8008
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
   when: edit.pending_restart | length > 0
 
 - name: Remove a setting and change the timings together
   pgha.patroni.edit_config:
     api_url: http://10.0.0.11:8008
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     config:
       ttl: 30
       loop_wait: 10

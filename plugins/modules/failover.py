@@ -46,7 +46,7 @@ EXAMPLES = r"""
 - name: Promote pg2 after the leader's host died
   pgha.patroni.failover:
     api_url: [http://10.0.0.12:8008, http://10.0.0.13:8008]
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     candidate: pg2
 """
 

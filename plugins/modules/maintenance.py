@@ -46,13 +46,13 @@ EXAMPLES = r"""
 - name: Pause the cluster before maintenance on the hosts
   pgha.patroni.maintenance:
     api_url: http://10.0.0.11:8008
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     state: paused
 
 - name: Resume automatic failover
   pgha.patroni.maintenance:
     api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008]
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     state: resumed
 """
 

@@ -64,13 +64,13 @@ EXAMPLES = r"""
 - name: Rebuild pg3
   pgha.patroni.reinit:
     api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     member: pg3
 
 - name: Rebuild pg3 only when it does not stream
   pgha.patroni.reinit:
     api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     member: pg3
     reinit_if: unhealthy
 """

@@ -52,13 +52,13 @@ EXAMPLES = r"""
 - name: Reload every member after patroni.yml changed
   pgha.patroni.reload:
     api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
   register: reload
 
 - name: Restart the members that need it
   pgha.patroni.restart:
     api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
   when: reload.restart_required
 """
 

@@ -79,19 +79,19 @@ EXAMPLES = r"""
 - name: Restart the members that wait for it (replicas first when max_connections rose)
   pgha.patroni.restart:
     api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
 
 - name: Restart every replica, pending or not
   pgha.patroni.restart:
     api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     role: replica
     pending_only: false
 
 - name: Restart at night the members that still run a PostgreSQL older than 16.4
   pgha.patroni.restart:
     api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     pending_only: false
     postgres_version_below: "16.4"
     scheduled_at: "2030-01-01T03:00:00+00:00"

@@ -64,19 +64,19 @@ EXAMPLES = r"""
 - name: Make pg2 the leader (no change when it already leads)
   pgha.patroni.switchover:
     api_url: [http://10.0.0.11:8008, http://10.0.0.12:8008, http://10.0.0.13:8008]
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     candidate: pg2
 
 - name: Move the leader away from pg1 to the best replica (once)
   pgha.patroni.switchover:
     api_url: http://10.0.0.11:8008
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     leader: pg1
 
 - name: Switch over at night
   pgha.patroni.switchover:
     api_url: http://10.0.0.11:8008
-    api_password: "{{ patroni_restapi_password }}"
+    api_password: "{{ pgha_restapi_password }}"
     candidate: pg3
     scheduled_at: "2030-01-01T03:00:00+00:00"
 """
