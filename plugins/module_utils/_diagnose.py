@@ -28,7 +28,9 @@ PATRONI_PROGRESS_STATES = frozenset((
     "starting", "creating replica", "running custom bootstrap script", "initializing new cluster",
     "restarting", "stopping", "restarting after failure", "running post_bootstrap",
 ))
-PATRONI_FAILED_STATES = frozenset(("start failed", "crashed", "stopped"))
+# "stopped" is not one of them: Patroni reports it for a moment after its own
+# start, before its first cycle starts PostgreSQL (a lasting one stalls).
+PATRONI_FAILED_STATES = frozenset(("start failed", "crashed"))
 
 SECRET_PATTERNS = (
     (re.compile(r"(['\"]?\w*password['\"]?\s*[=:]\s*)('[^']*'|\"[^\"]*\"|[^\s,}]+)", re.IGNORECASE), r"\1********"),

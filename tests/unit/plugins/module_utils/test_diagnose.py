@@ -115,3 +115,7 @@ def test_a_cleanly_stopped_patroni_says_so():
 def test_json_and_yaml_passwords_are_masked_too():
     assert redact('{"password": "x1", "user": "u"}') == '{"password": ********, "user": "u"}'
     assert redact("superuser_password: s3cret") == "superuser_password: ********"
+
+
+def test_stopped_right_after_start_is_not_fatal():
+    assert diagnose("patroni", patroni(state="stopped")).status == PROBLEM
