@@ -71,6 +71,15 @@ def test_site_refuses_vips_ports_versions_and_old_names_before_any_host() -> Non
     assert "PLAY [Reach every host" not in output, output
 
 
+def test_limit_does_not_skip_the_inventory_check() -> None:
+    """--limit skips the localhost play; the reach play checks the inventory before contacting a host."""
+    result = run_playbook(ROOT / "site.yml", INVENTORIES / "bad_vips" / "hosts.yml", "--limit", "n3")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Host n3 sets patroni_ttl, which is now pgha_ttl" in output, output
+    assert "UNREACHABLE" not in output, output
+
+
 def test_site_names_hosts_it_cannot_manage_and_changes_nothing() -> None:
     """Unreachable hosts and a missing key stop the run in the reach play, each named with its cause."""
     result = run_playbook(ROOT / "site.yml", INVENTORIES / "unreachable" / "hosts.yml")
