@@ -462,6 +462,16 @@ def restart_order(members: list[dict[str, Any]], order: str = "auto") -> tuple[l
     return names, reason
 
 
+def unknown_members_problem(cluster: dict[str, Any], wanted: list[str] | None) -> str | None:
+    """Why a list of member names cannot be acted on (names not in the cluster), or None."""
+    names = {m.get("name") for m in cluster.get("members", [])}
+    unknown = sorted(set(wanted or []) - names)
+    if not unknown:
+        return None
+    return (f"unknown member(s) {', '.join(unknown)} (members: {', '.join(sorted(str(n) for n in names))}); "
+            "nothing was sent")
+
+
 def select_restart_targets(cluster: dict[str, Any], names: list[str] | None, role: str,
                            pending_only: bool) -> list[dict[str, Any]]:
     """Members of ``cluster`` that the restart module should restart."""

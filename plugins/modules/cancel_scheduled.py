@@ -83,7 +83,7 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import PatroniApiError, PatroniClient
-from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import member_url, same_time
+from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import member_url, same_time, unknown_members_problem
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_module import require_trusted, run_module
 
 
@@ -94,11 +94,9 @@ def wanted(schedule: Any, scheduled_at: str | None) -> bool:
 def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     p = module.params
     cluster = client.cluster()
-    names = {m["name"] for m in cluster["members"]}
-    unknown = sorted(set(p["members"] or []) - names)
-    if unknown:
-        raise PatroniApiError(f"unknown member(s) {', '.join(unknown)} (members: {', '.join(sorted(names))}); "
-                              "nothing was sent")
+    problem = unknown_members_problem(cluster, p["members"])
+    if problem:
+        raise PatroniApiError(problem)
     switchover = cluster.get("scheduled_switchover") or None
     if "switchover" not in p["scheduled"] or not isinstance(switchover, dict) \
             or not wanted(switchover.get("at"), p["scheduled_at"]):

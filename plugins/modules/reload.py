@@ -109,6 +109,7 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
     wait_until,
 )
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
+    unknown_members_problem,
     member_by_name,
     member_url,
     select_restart_targets,
@@ -125,11 +126,9 @@ def loop_mark(client: PatroniClient, base: str) -> Any:
 def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     p = module.params
     cluster = client.cluster()
-    names = {m["name"] for m in cluster["members"]}
-    unknown = sorted(set(p["members"] or []) - names)
-    if unknown:
-        raise PatroniApiError(f"unknown member(s) {', '.join(unknown)} (members: {', '.join(sorted(names))}); "
-                              "nothing was sent")
+    problem = unknown_members_problem(cluster, p["members"])
+    if problem:
+        raise PatroniApiError(problem)
     chosen = select_restart_targets(cluster, p["members"], p["role"], False)
     require_trusted(client, chosen)
     targets = sorted(m["name"] for m in chosen)

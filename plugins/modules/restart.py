@@ -137,6 +137,7 @@ from ansible_collections.pgha.patroni.plugins.module_utils._patroni_api import (
     wait_until,
 )
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import (
+    unknown_members_problem,
     healthy_names,
     is_healthy,
     member_by_name,
@@ -180,10 +181,9 @@ def restart_body(p: dict[str, Any], version: int | None, schedule: str | None = 
 def run(module: AnsibleModule, client: PatroniClient) -> dict[str, Any]:
     p = module.params
     cluster = client.cluster()
-    names = {m["name"] for m in cluster.get("members", [])}
-    unknown = sorted(set(p["members"] or []) - names)
-    if unknown:
-        raise PatroniApiError(f"unknown member(s) {', '.join(unknown)} (members: {', '.join(sorted(names))})")
+    problem = unknown_members_problem(cluster, p["members"])
+    if problem:
+        raise PatroniApiError(problem)
     before = state_of(cluster)
     result: dict[str, Any] = {"changed": False, "before": before, "after": before, "restarted": [],
                               "actions": client.actions}
