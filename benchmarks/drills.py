@@ -59,6 +59,7 @@ class Lab:
                         ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"))
         self.login = Login(password=pg_password)
         self.urls = list(self.scenario.api_urls.values())
+        patroni_lab.use_ca_file(self.scenario.ca_file)
 
     # ---- state ---------------------------------------------------------------------
     def wait_new_leader(self, old: str, timeout: float = 180) -> None:
@@ -82,7 +83,8 @@ class Lab:
     # ---- actions -------------------------------------------------------------------
     def module(self, name: str, **params: Any) -> dict[str, Any]:
         try:
-            return patroni_lab.run_module(name, params | {"api_url": self.urls, "api_password": self.api_password})
+            return patroni_lab.run_module(name, params | {"api_url": self.urls, "api_password": self.api_password,
+                                                          "ca_cert": self.scenario.ca_file})
         except RuntimeError as exc:
             raise SystemExit(str(exc)) from exc
 
@@ -103,7 +105,7 @@ class Lab:
             stop, marks, out = (os.path.join(tmp, n) for n in ("stop", "marks", "result.json"))
             args = [sys.executable, str(PGLOAD), "--balancer", lab.balancer_vip, "--leader-vip", lab.leader_vip,
                     "--containers", "--port", str(lab.postgresql_port), "--balancer-port", str(lab.primary_port),
-                    "--api-port", str(lab.api_port), "--api-scheme", lab.api_scheme,
+                    "--api-port", str(lab.api_port), "--api-scheme", lab.api_scheme, "--api-ca", lab.ca_file,
                     "--run", f"{label}-{int(time.time())}", "--max-duration", "300",
                     "--stop-file", stop, "--marks", marks, "--out", out,
                     "--writer", f"front=host={lab.balancer_vip} port={lab.primary_port}"]

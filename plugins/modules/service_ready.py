@@ -44,13 +44,14 @@ options:
     type: str
   etcd_endpoints:
     description:
-      - The etcd members' client endpoints as C(address:port). Patroni - their health from this member is
-        part of the evidence. etcd - the peers whose absence explains a missing quorum.
+      - The etcd members' client endpoints as C(address:port) (plain http) or URLs (C(https://address:port)).
+        Patroni - their health from this member is part of the evidence. etcd - the peers whose absence
+        explains a missing quorum.
     type: list
     elements: str
     default: []
   etcd_local:
-    description: etcd only (required there). This member's own client endpoint (C(address:port)).
+    description: etcd only (required there). This member's own client endpoint, in the form of O(etcd_endpoints).
     type: str
   ttl:
     description: Patroni's ttl, to tell a stale view of etcd from a fresh one.
@@ -70,6 +71,12 @@ options:
     default: 2
   ca_file:
     description: CA bundle to verify HTTPS endpoints with (Patroni REST API, etcd).
+    type: path
+  client_cert:
+    description: Client certificate (PEM) for etcd endpoints that require one (C(client-cert-auth)).
+    type: path
+  client_key:
+    description: Private key of O(client_cert).
     type: path
 extends_documentation_fragment:
   - pgha.patroni.attributes
@@ -154,11 +161,12 @@ JOURNAL_LINES = 400
 EVIDENCE_LINES = 12
 
 
-def _get_json(url: str, timeout: float, ca_file: str | None) -> tuple[dict[str, Any] | None, str | None]:
+def _get_json(url: str, timeout: float, ca_file: str | None, client_cert: str | None = None,
+              client_key: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
     """(answer, None) for any HTTP answer with a JSON object, else (None, why)."""
     try:
         answer = open_url(url, timeout=timeout, ca_path=ca_file, validate_certs=True, follow_redirects="none",
-                          use_proxy=False)
+                          use_proxy=False, client_cert=client_cert, client_key=client_key)
         body = answer.read()
     except urllib.error.HTTPError as exc:  # Patroni answers 503 with a body on a non-leader
         body = exc.read()
@@ -204,7 +212,8 @@ class Looker:
     def etcd_health(self, endpoints: list[str], local: str | None = None) -> list[dict[str, Any]]:
         health = []
         for endpoint in endpoints:
-            data, error = _get_json(_scheme_url(endpoint) + "/health", 2, self.p["ca_file"])
+            data, error = _get_json(_scheme_url(endpoint) + "/health", 2, self.p["ca_file"],
+                                    self.p["client_cert"], self.p["client_key"])
             healthy = bool(data) and str(data.get("health")).lower() == "true"
             health.append({"endpoint": endpoint, "reachable": data is not None, "healthy": healthy,
                            "local": endpoint == local,
@@ -265,6 +274,8 @@ def main() -> None:
             "stall_timeout": {"type": "int", "default": 60},
             "interval": {"type": "float", "default": 2},
             "ca_file": {"type": "path"},
+            "client_cert": {"type": "path"},
+            "client_key": {"type": "path", "no_log": False},
         },
         required_if=[("service", "patroni", ("api_url",)), ("service", "etcd", ("etcd_local",))],
         supports_check_mode=True,

@@ -40,13 +40,29 @@ def _value(hostvars: Mapping[str, Any], host: str, name: str, defaults: Mapping[
     return hv[name] if name in hv else defaults[name]
 
 
+def as_bool(value: Any) -> bool:
+    """An inventory boolean as Ansible's bool filter reads it (true/yes/on/1)."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("true", "yes", "on", "1", "y", "t")
+
+
+def restapi_scheme(hostvars: Mapping[str, Any], host: str, defaults: Mapping[str, Any]) -> str:
+    """A host's own pgha_restapi_scheme, else https with TLS (pgha_tls, default true), else http."""
+    hv = hostvars[host]
+    if "pgha_restapi_scheme" in hv:
+        return str(hv["pgha_restapi_scheme"])
+    return "https" if as_bool(_value(hostvars, host, "pgha_tls", defaults)) else "http"
+
+
 def patroni_members(hosts: list[str], hostvars: Mapping[str, Any],
                     defaults: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Each host of ``hosts`` as a member: its name, address, ports and REST URL.
 
     Per-host inventory values (``pgha_member_name``, ``pgha_restapi_port``,
-    ``pgha_postgresql_port``, ``pgha_restapi_scheme``) win; a host without
-    one gets the pgha role's default, not the value of the host that asks.
+    ``pgha_postgresql_port``, ``pgha_restapi_scheme`` or ``pgha_tls``) win; a
+    host without one gets the pgha role's default, not the value of the host
+    that asks.
     """
     defaults = shared_defaults() if defaults is None else defaults
     members = []
@@ -58,8 +74,7 @@ def patroni_members(hosts: list[str], hostvars: Mapping[str, Any],
             "name": str(hv.get("pgha_member_name", host)),
             "address": hv.get("pgha_address"),
             "api_port": port,
-            "api_url": patroni_api_url(hv.get("pgha_address"), port,
-                                       _value(hostvars, host, "pgha_restapi_scheme", defaults)),
+            "api_url": patroni_api_url(hv.get("pgha_address"), port, restapi_scheme(hostvars, host, defaults)),
             "postgresql_port": int(_value(hostvars, host, "pgha_postgresql_port", defaults)),
         })
     return members

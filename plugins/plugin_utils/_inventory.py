@@ -64,6 +64,8 @@ RENAMED = {
     "preflight_postgres_group": "pgha_postgres_group",
     "keepalived_balancer_group": "pgha_balancer_group",
     "patroni_credentials_dir": "pgha_credentials_dir",
+    "patroni_namespace": "pgha_namespace",
+    "patroni_etcd_protocol": "pgha_tls (true: https with client certificates)",
     "haproxy_primary_port": "pgha_haproxy_primary_port",
     "haproxy_replica_port": "pgha_haproxy_replica_port",
     "haproxy_sync_replica_port": "pgha_haproxy_sync_replica_port (0 turns it off)",

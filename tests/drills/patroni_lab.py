@@ -65,9 +65,17 @@ def api_urls(members: Mapping[str, str], port: int, scheme: str = "http") -> dic
     return {name: patroni_api_url(address, port, scheme) for name, address in members.items()}
 
 
+_CA_FILE: list[str] = []  # the CA that signed the REST API's certificates (use_ca_file)
+
+
+def use_ca_file(path: str | None) -> None:
+    """Verify https REST APIs against this CA bundle (the cluster CA) from now on."""
+    _CA_FILE[:] = [path] if path else []
+
+
 def get_json(url: str, timeout: float = 3.0) -> Any:
     """GET url and decode its JSON body; raises OSError or ValueError."""
-    context = ssl.create_default_context() if url.startswith("https://") else None
+    context = ssl.create_default_context(cafile=_CA_FILE[0] if _CA_FILE else None) if url.startswith("https://") else None
     with urllib.request.urlopen(url, timeout=timeout, context=context) as answer:
         return json.load(answer)
 
@@ -169,6 +177,7 @@ class Scenario:
     balancer_vip: str
     leader_vip: str
     credentials_dir: str
+    ca_file: str  # the cluster CA on the controller, '' without TLS
 
 
 def _lookup(plugin: str, *terms: str, default: str | None = None, **_kwargs: Any) -> str:
@@ -187,6 +196,7 @@ def render(value: Any, variables: Mapping[str, Any]) -> Any:
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     env.filters["regex_replace"] = lambda text, pattern, repl="": re.sub(pattern, repl, str(text))
+    env.filters["bool"] = _CLUSTER.as_bool
     env.globals["lookup"] = _lookup
     for _round in range(10):
         if not isinstance(value, str) or "{{" not in value:
@@ -223,8 +233,9 @@ def read_scenario(directory: Path, defaults: Path = ROLE_DEFAULTS) -> Scenario:
     for path in sorted((directory / "host_vars").glob("*.yml")):
         raw = {**base, **_read_yaml([path]), "inventory_hostname": path.stem}
         hostvars[path.stem] = {key: render(raw[key], raw) for key in (
-            "pgha_address", "pgha_member_name", "pgha_restapi_port", "pgha_restapi_scheme", "pgha_postgresql_port",
-            "pgha_haproxy_primary_port", "pgha_balancer_vip", "pgha_leader_vip", "pgha_credentials_dir")
+            "pgha_address", "pgha_member_name", "pgha_restapi_port", "pgha_restapi_scheme", "pgha_tls", "pgha_postgresql_port",
+            "pgha_haproxy_primary_port", "pgha_balancer_vip", "pgha_leader_vip", "pgha_credentials_dir",
+            "pgha_tls_controller_dir")
             if key in raw}
     if not hostvars:
         raise ValueError(f"{directory}/host_vars has no member")
@@ -238,7 +249,8 @@ def read_scenario(directory: Path, defaults: Path = ROLE_DEFAULTS) -> Scenario:
                     primary_port=int(first["pgha_haproxy_primary_port"]),
                     balancer_vip=str(first.get("pgha_balancer_vip", "")),
                     leader_vip=str(first.get("pgha_leader_vip", "")),
-                    credentials_dir=str(first["pgha_credentials_dir"]))
+                    credentials_dir=str(first["pgha_credentials_dir"]),
+                    ca_file=(f"{first['pgha_tls_controller_dir']}/ca.crt" if _CLUSTER.as_bool(first["pgha_tls"]) else ""))
 
 
 # ---- one module run on the controller ----------------------------------------------------
@@ -269,11 +281,15 @@ def main(argv: list[str]) -> int:
     p.add_argument("--member", action="append", default=[], help="NAME=ADDRESS of each member (repeat)")
     p.add_argument("--api-port", type=int, help="the members' REST API port (with --member)")
     p.add_argument("--api-scheme", default="http", choices=["http", "https"])
+    p.add_argument("--api-ca", help="CA bundle that signed the REST API's certificates (https)")
     p.add_argument("--timeout", type=float, default=3.0)
     p.add_argument("what", choices=["leader", "healthy"])
     args = p.parse_args(argv)
+    use_ca_file(args.api_ca)
     if args.scenario:
-        urls = read_scenario(args.scenario).api_urls
+        scenario = read_scenario(args.scenario)
+        use_ca_file(args.api_ca or scenario.ca_file)
+        urls = scenario.api_urls
     elif args.member and args.api_port:
         urls = api_urls(dict(m.split("=", 1) for m in args.member), args.api_port, args.api_scheme)
     else:

@@ -64,6 +64,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--port", type=int, help="PostgreSQL port of the members and the leader VIP")
     p.add_argument("--api-port", type=int, help="Patroni REST API port of the members")
     p.add_argument("--api-scheme", default="http", choices=["http", "https"])
+    p.add_argument("--api-ca", help="CA bundle that signed the REST API's certificates (https)")
     p.add_argument("--dbname", default="postgres")
     p.add_argument("--user", default="postgres")
     p.add_argument("--run", default=f"run-{int(time.time())}", help="label of this run's rows")
@@ -130,6 +131,7 @@ def main(argv: list[str]) -> int:
     members: dict[str, str] = dict(m.split("=", 1) for m in args.member)
     if args.probe:
         return run_probe(args, members)
+    patroni_lab.use_ca_file(args.api_ca)
     urls = patroni_lab.api_urls(members, args.api_port, args.api_scheme)
     if args.check_healthy:
         verdict = check_healthy(members, urls, Login(args.dbname, args.user), leader_vip=args.leader_vip,
