@@ -10,6 +10,7 @@ benchmarks/results/<name>.json.
 
     .venv/bin/python benchmarks/drills.py switchover --rounds 5
     .venv/bin/python benchmarks/drills.py switchover --rounds 5 --haproxy classic
+    .venv/bin/python benchmarks/drills.py switchover --rounds 5 --tls both
     .venv/bin/python benchmarks/drills.py failover --rounds 3 --profile fast
     .venv/bin/python benchmarks/drills.py failover --rounds 3 --profile default
     .venv/bin/python benchmarks/drills.py loss --rounds 2 --durability async
@@ -19,11 +20,17 @@ Profiles: fast = ttl 20, loop_wait 2, retry_timeout 5 (the drills scenario's);
 default = ttl 30, loop_wait 10, retry_timeout 10 (the role's defaults). The
 profile is applied to the running cluster with pgha.patroni.edit_config and
 the fast one is restored at the end.
+
+``switchover --tls both`` rebuilds the lab twice, with pgha_tls false and then
+true (the inventory's default, so the lab ends as the inventory says), times
+a second converge of each (the re-run of site.yml, changed=0) and prints both
+side by side; it writes benchmarks/results/switchover_drills_tls.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -49,9 +56,17 @@ PROFILES = {"fast": {"ttl": 20, "loop_wait": 2, "retry_timeout": 5},
 class Lab:
     """The drills lab: its members, ports and VIPs from the scenario's inventory, read once."""
 
-    def __init__(self) -> None:
-        subprocess.run([str(ROOT / "benchmarks" / "drills_lab.sh")], check=True, cwd=ROOT)
+    def __init__(self, tls: bool | None = None) -> None:
+        """tls None: the lab as it runs; True/False: rebuild it with pgha_tls set so."""
+        env = dict(os.environ)
+        if tls is not None:
+            env.update(PGHA_FRESH="1", PGHA_CONVERGE_ARGS=f"-e pgha_tls={str(tls).lower()}")
+        subprocess.run([str(ROOT / "benchmarks" / "drills_lab.sh")], check=True, cwd=ROOT, env=env)
         self.scenario = patroni_lab.read_scenario(SCENARIO)
+        if tls is False:
+            self.scenario = dataclasses.replace(
+                self.scenario, api_scheme="http", ca_file="",
+                api_urls=patroni_lab.api_urls(self.scenario.members, self.scenario.api_port, "http"))
         creds = Path(self.scenario.credentials_dir)
         self.api_password = (creds / "patroni_restapi").read_text(encoding="utf-8").strip()
         pg_password = (creds / "patroni_superuser").read_text(encoding="utf-8").strip()
@@ -167,6 +182,36 @@ def bench_switchover(lab: Lab, rounds: int, haproxy: str = "ours") -> dict[str, 
             "request_to_recovered_s": summary([r["request_to_recovered_s"] or 0.0 for r in rows])}
 
 
+def rerun_seconds(tls: bool) -> float:
+    """Wall time of a converge of the running drills lab (a re-run: nothing to change)."""
+    started = time.monotonic()
+    subprocess.run([str(ROOT / ".venv" / "bin" / "molecule"), "converge", "-s", "drills", "--", "-e",
+                    f"pgha_tls={str(tls).lower()}"],
+                   env=dict(os.environ, PATH=str(ROOT / ".venv" / "bin") + os.pathsep + os.environ["PATH"],
+                            ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections")),
+                   cwd=ROOT, check=True, capture_output=True)
+    return round(time.monotonic() - started, 1)
+
+
+def bench_tls(rounds: int) -> dict[str, Any]:
+    """Switchover write gap and the re-run time of site.yml with TLS off, then on, on fresh labs."""
+    out: dict[str, Any] = {"rounds": []}
+    for tls in (False, True):
+        lab = Lab(tls)
+        rerun = rerun_seconds(tls)
+        res = bench_switchover(lab, rounds)
+        key = "tls_on" if tls else "tls_off"
+        out[key] = {"write_gap_s": res["write_gap_s"], "request_to_recovered_s": res["request_to_recovered_s"],
+                    "rerun_site_s": rerun, "rounds": res["rounds"]}
+        out["rounds"] += [{"tls": key} | r for r in res["rounds"]]
+    print("\n                       TLS off     TLS on")
+    for label, path in (("write gap median (s)", ("write_gap_s", "median")), ("write gap max (s)", ("write_gap_s", "max")),
+                        ("recovered median (s)", ("request_to_recovered_s", "median"))):
+        print(f"{label:22} {out['tls_off'][path[0]][path[1]]:>7}    {out['tls_on'][path[0]][path[1]]:>7}")
+    print(f"{'site.yml re-run (s)':22} {out['tls_off']['rerun_site_s']:>7}    {out['tls_on']['rerun_site_s']:>7}")
+    return out
+
+
 def switchover_rounds(lab: Lab, rounds: int) -> list[dict[str, Any]]:
     rows = []
     for i in range(rounds):
@@ -254,6 +299,8 @@ def main() -> int:
     s.add_argument("--rounds", type=int, default=5)
     s.add_argument("--haproxy", choices=sorted(HAPROXY), default="ours",
                    help="HAProxy check timings during the run (classic: inter 3s fall 3 rise 2)")
+    s.add_argument("--tls", choices=["as-built", "both"], default="as-built",
+                   help="both: rebuild the lab with TLS off, then on, and compare (about 10 minutes more)")
     f = sub.add_parser("failover")
     f.add_argument("--rounds", type=int, default=3)
     f.add_argument("--profile", choices=sorted(PROFILES), default="fast")
@@ -262,16 +309,18 @@ def main() -> int:
     loss.add_argument("--durability", choices=["async", "strict"], default="async")
     args = parser.parse_args()
     rounds = max(1, min(args.rounds, 20))
-    lab = Lab()
     before = loadavg()
     started = time.time()
-    if args.what == "switchover":
+    if args.what == "switchover" and args.tls == "both":
+        res, name = bench_tls(rounds), "switchover_drills_tls"
+    elif args.what == "switchover":
+        lab = Lab()
         res = bench_switchover(lab, rounds, args.haproxy)
         name = "switchover_drills" if args.haproxy == "ours" else f"switchover_drills_{args.haproxy}"
     elif args.what == "failover":
-        res, name = bench_failover(lab, rounds, args.profile), f"failover_{args.profile}"
+        res, name = bench_failover(Lab(), rounds, args.profile), f"failover_{args.profile}"
     else:
-        res, name = bench_loss(lab, rounds, args.durability), f"loss_{args.durability}"
+        res, name = bench_loss(Lab(), rounds, args.durability), f"loss_{args.durability}"
     res.update(loadavg_before=before, loadavg_after=loadavg(), cpus=os.cpu_count(),
                seconds=round(time.time() - started), when=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     print(f"\n{name}: load average before {before}, after {res['loadavg_after']} on {os.cpu_count()} CPUs")

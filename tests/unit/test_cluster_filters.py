@@ -24,10 +24,24 @@ def test_members_honour_per_host_values_over_the_defaults():
     members = patroni_members(["pg1", "pg2"], hostvars)
     assert members == [
         {"host": "pg1", "name": "pg1", "address": "10.0.0.11", "api_port": 8008,
-         "api_url": "http://10.0.0.11:8008", "postgresql_port": 5432},
+         "api_url": "https://10.0.0.11:8008", "postgresql_port": 5432},
         {"host": "pg2", "name": "cs2", "address": "10.0.0.12", "api_port": 8010,
-         "api_url": "http://10.0.0.12:8010", "postgresql_port": 5433},
+         "api_url": "https://10.0.0.12:8010", "postgresql_port": 5433},
     ]
+
+
+@pytest.mark.parametrize("own, scheme", [
+    ({}, "https"),  # TLS is the default
+    ({"pgha_tls": False}, "http"),
+    ({"pgha_tls": "false"}, "http"),  # as an extra var or an unparsed inventory string
+    ({"pgha_tls": "yes"}, "https"),
+    ({"pgha_tls": False, "pgha_restapi_scheme": "https"}, "https"),  # an explicit scheme wins
+])
+def test_the_scheme_follows_pgha_tls_unless_set(own, scheme):
+    hostvars = {"pg1": {"pgha_address": "10.0.0.11", **own}, "pg2": {"pgha_address": "10.0.0.12"}}
+    members = patroni_members(["pg1", "pg2"], hostvars)
+    assert members[0]["api_url"] == f"{scheme}://10.0.0.11:8008"
+    assert members[1]["api_url"] == "https://10.0.0.12:8008"  # never the asking host's value
 
 
 def test_a_host_without_an_override_gets_the_default_not_the_asking_hosts_value():

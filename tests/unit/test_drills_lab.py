@@ -77,11 +77,22 @@ def test_read_scenario_overrides_win_over_role_defaults(tmp_path: Path) -> None:
         "pgha_cluster_name: c1\npgha_leader_vip: \"{{ pgha_address | regex_replace('[.][0-9]+$', '.9') }}\"\n",
         encoding="utf-8")
     lab = patroni_lab.read_scenario(tmp_path)
-    assert lab.api_urls == {"n1": "http://10.1.2.3:8100", "n2": "http://10.1.2.4:9009"}
+    assert lab.api_urls == {"n1": "https://10.1.2.3:8100", "n2": "https://10.1.2.4:9009"}  # TLS by default
+    assert lab.ca_file == "/tmp/c/c1/tls/ca.crt"
     assert lab.primary_port == 6000
     assert lab.postgresql_port == 5432  # the pgha role's default
     assert lab.leader_vip == "10.1.2.9"
     assert lab.credentials_dir == "/tmp/c/c1"
+
+
+def test_read_scenario_without_tls(tmp_path: Path) -> None:
+    (tmp_path / "host_vars").mkdir()
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "host_vars" / "n1.yml").write_text("pgha_address: 10.1.2.3\n", encoding="utf-8")
+    (tmp_path / "group_vars" / "all.yml").write_text("pgha_tls: false\npgha_credentials_dir: /tmp/c\n", encoding="utf-8")
+    lab = patroni_lab.read_scenario(tmp_path)
+    assert lab.api_urls == {"n1": "http://10.1.2.3:8008"}
+    assert lab.api_scheme == "http" and lab.ca_file == ""
 
 
 def test_no_port_is_hard_coded_in_the_tools() -> None:
