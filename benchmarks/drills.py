@@ -183,7 +183,11 @@ def bench_switchover(lab: Lab, rounds: int, haproxy: str = "ours") -> dict[str, 
 
 
 def rerun_seconds(tls: bool) -> float:
-    """Wall time of a converge of the running drills lab (a re-run: nothing to change)."""
+    """Wall time of a converge of the running drills lab (a re-run: nothing to change), the faster of two."""
+    return min(_converge_seconds(tls), _converge_seconds(tls))
+
+
+def _converge_seconds(tls: bool) -> float:
     started = time.monotonic()
     subprocess.run([str(ROOT / ".venv" / "bin" / "molecule"), "converge", "-s", "drills", "--", "-e",
                     f"pgha_tls={str(tls).lower()}"],
