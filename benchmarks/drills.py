@@ -6,7 +6,11 @@ Every measurement comes from tests/drills/pgload.py (a write every 100 ms throug
 HAProxy's primary port on the balancer VIP, client-side timeouts, acknowledgement =
 COMMIT without warning); members, ports and VIPs come from the scenario's inventory
 (tests/drills/patroni_lab.py read_scenario). Each command prints a table and writes
-benchmarks/results/<name>.json.
+benchmarks/results/<name>.json; every round's own pgload result and its picture
+(tests/drills/drill_plot.py: writes per 100 ms of each writer, who is primary,
+which node holds each VIP, the fault band) stay next to it as
+benchmarks/results/<name>/<round>.json and .png (the last run's only; a new
+run of the same benchmark clears them first).
 
     .venv/bin/python benchmarks/drills.py switchover --rounds 5
     .venv/bin/python benchmarks/drills.py switchover --rounds 5 --haproxy classic
@@ -15,6 +19,10 @@ benchmarks/results/<name>.json.
     .venv/bin/python benchmarks/drills.py failover --rounds 3 --profile default
     .venv/bin/python benchmarks/drills.py loss --rounds 2 --durability async
     .venv/bin/python benchmarks/drills.py loss --rounds 2 --durability strict
+    .venv/bin/python benchmarks/drills.py plot benchmarks/results/failover_fast [FILE.json ...]
+
+``plot`` needs no lab: it draws the pictures again from saved pgload results
+(files, or directories of them), each PNG next to its JSON.
 
 Profiles: fast = ttl 20, loop_wait 2, retry_timeout 5 (the drills scenario's);
 default = ttl 30, loop_wait 10, retry_timeout 10 (the role's defaults). The
@@ -48,6 +56,7 @@ import patroni_lab  # noqa: E402  pylint: disable=wrong-import-position
 from drill_health import Login, check_healthy  # noqa: E402  pylint: disable=wrong-import-position
 
 PGLOAD = ROOT / "tests" / "drills" / "pgload.py"
+RESULTS = ROOT / "benchmarks" / "results"
 SCENARIO = ROOT / "molecule" / "drills"
 PROFILES = {"fast": {"ttl": 20, "loop_wait": 2, "retry_timeout": 5},
             "default": {"ttl": 30, "loop_wait": 10, "retry_timeout": 10}}
@@ -56,8 +65,10 @@ PROFILES = {"fast": {"ttl": 20, "loop_wait": 2, "retry_timeout": 5},
 class Lab:
     """The drills lab: its members, ports and VIPs from the scenario's inventory, read once."""
 
-    def __init__(self, tls: bool | None = None) -> None:
-        """tls None: the lab as it runs; True/False: rebuild it with pgha_tls set so."""
+    def __init__(self, tls: bool | None = None, keep: Path | None = None) -> None:
+        """tls None: the lab as it runs; True/False: rebuild it with pgha_tls set so.
+        keep: the directory where every round's pgload result and picture stay (None: nowhere)."""
+        self.keep = keep
         env = dict(os.environ)
         if tls is not None:
             env.update(PGHA_FRESH="1", PGHA_CONVERGE_ARGS=f"-e pgha_tls={str(tls).lower()}")
@@ -114,10 +125,13 @@ class Lab:
 
     def under_load(self, label: str, action: Callable[[Callable[[str], None]], None],
                    direct: str | None = None) -> dict[str, Any]:
-        """Run pgload, call action(mark) after 4 s, wait healthy, 4 s more, return the analysis."""
+        """Run pgload, call action(mark) after 4 s, wait healthy (mark healed), 4 s more, return the
+        analysis; with keep, pgload's result and picture stay there as <label>.json and <label>.png."""
         lab = self.scenario
         with tempfile.TemporaryDirectory(prefix="pgha-bench-") as tmp:
             stop, marks, out = (os.path.join(tmp, n) for n in ("stop", "marks", "result.json"))
+            if self.keep:
+                out = str(self.keep / f"{label}.json")
             args = [sys.executable, str(PGLOAD), "--balancer", lab.balancer_vip, "--leader-vip", lab.leader_vip,
                     "--containers", "--port", str(lab.postgresql_port), "--balancer-port", str(lab.primary_port),
                     "--api-port", str(lab.api_port), "--api-scheme", lab.api_scheme, "--api-ca", lab.ca_file,
@@ -136,6 +150,7 @@ class Lab:
 
                 action(mark)
                 self.wait_healthy()
+                mark("healed")
                 time.sleep(4)
                 open(stop, "w", encoding="utf-8").close()
                 table, _err = proc.communicate(timeout=120)
@@ -197,14 +212,14 @@ def _converge_seconds(tls: bool) -> float:
     return round(time.monotonic() - started, 1)
 
 
-def bench_tls(rounds: int) -> dict[str, Any]:
+def bench_tls(rounds: int, keep: Path) -> dict[str, Any]:
     """Switchover write gap and the re-run time of site.yml with TLS off, then on, on fresh labs."""
     out: dict[str, Any] = {"rounds": []}
     for tls in (False, True):
-        lab = Lab(tls)
+        key = "tls_on" if tls else "tls_off"
+        lab = Lab(tls, keep=fresh_rounds_dir(keep / key))
         rerun = rerun_seconds(tls)
         res = bench_switchover(lab, rounds)
-        key = "tls_on" if tls else "tls_off"
         out[key] = {"write_gap_s": res["write_gap_s"], "request_to_recovered_s": res["request_to_recovered_s"],
                     "rerun_site_s": rerun, "rounds": res["rounds"]}
         out["rounds"] += [{"tls": key} | r for r in res["rounds"]]
@@ -296,6 +311,35 @@ def bench_loss(lab: Lab, rounds: int, durability: str) -> dict[str, Any]:
             "members_dual_s": summary([r["members_dual_s"] for r in rows])}
 
 
+def result_name(args: argparse.Namespace) -> str:
+    """The name of a benchmark's results: benchmarks/results/<name>.json and <name>/."""
+    if args.what == "switchover" and args.tls == "both":
+        return "switchover_drills_tls"
+    if args.what == "switchover":
+        return "switchover_drills" if args.haproxy == "ours" else f"switchover_drills_{args.haproxy}"
+    if args.what == "failover":
+        return f"failover_{args.profile}"
+    return f"loss_{args.durability}"
+
+
+def fresh_rounds_dir(path: Path) -> Path:
+    """The directory of one benchmark's rounds, without the results and pictures of an earlier run."""
+    path.mkdir(parents=True, exist_ok=True)
+    for old in [*path.glob("*.json"), *path.glob("*.png")]:
+        old.unlink()
+    return path
+
+
+def redraw(paths: list[Path]) -> int:
+    """Draw the pictures of saved pgload results again (files, or directories of them); no lab."""
+    import drill_plot  # pylint: disable=import-outside-toplevel  # only this command needs matplotlib
+    files = [f for p in paths for f in (sorted(p.rglob("*.json")) if p.is_dir() else [p])]
+    if not files:
+        print("no JSON results there", file=sys.stderr)
+        return 1
+    return drill_plot.main([str(f) for f in files])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -311,20 +355,25 @@ def main() -> int:
     loss = sub.add_parser("loss")
     loss.add_argument("--rounds", type=int, default=2)
     loss.add_argument("--durability", choices=["async", "strict"], default="async")
+    p = sub.add_parser("plot", help="draw the pictures again from saved pgload results (no lab)")
+    p.add_argument("results", nargs="+", type=Path, metavar="FILE.json|DIR",
+                   help="pgload results, or directories of them (benchmarks/results/<name>)")
     args = parser.parse_args()
+    if args.what == "plot":
+        return redraw(args.results)
     rounds = max(1, min(args.rounds, 20))
+    name = result_name(args)
+    keep = RESULTS / name
     before = loadavg()
     started = time.time()
     if args.what == "switchover" and args.tls == "both":
-        res, name = bench_tls(rounds), "switchover_drills_tls"
+        res = bench_tls(rounds, keep)
     elif args.what == "switchover":
-        lab = Lab()
-        res = bench_switchover(lab, rounds, args.haproxy)
-        name = "switchover_drills" if args.haproxy == "ours" else f"switchover_drills_{args.haproxy}"
+        res = bench_switchover(Lab(keep=fresh_rounds_dir(keep)), rounds, args.haproxy)
     elif args.what == "failover":
-        res, name = bench_failover(Lab(), rounds, args.profile), f"failover_{args.profile}"
+        res = bench_failover(Lab(keep=fresh_rounds_dir(keep)), rounds, args.profile)
     else:
-        res, name = bench_loss(Lab(), rounds, args.durability), f"loss_{args.durability}"
+        res = bench_loss(Lab(keep=fresh_rounds_dir(keep)), rounds, args.durability)
     res.update(loadavg_before=before, loadavg_after=loadavg(), cpus=os.cpu_count(),
                seconds=round(time.time() - started), when=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     print(f"\n{name}: load average before {before}, after {res['loadavg_after']} on {os.cpu_count()} CPUs")
@@ -336,10 +385,10 @@ def main() -> int:
     for k, v in res.items():
         if isinstance(v, dict) and "median" in v:
             print(f"{k}: median {v['median']}  max {v['max']}  (n={v['n']})")
-    results = ROOT / "benchmarks" / "results"
-    results.mkdir(exist_ok=True)
-    with open(results / f"{name}.json", "w", encoding="utf-8") as handle:
+    RESULTS.mkdir(exist_ok=True)
+    with open(RESULTS / f"{name}.json", "w", encoding="utf-8") as handle:
         json.dump(res, handle, indent=2)
+    print(f"results: {RESULTS / name}.json, rounds and pictures in {keep}/")
     return 0
 
 

@@ -46,11 +46,12 @@ class Sample:
 
 @dataclass
 class HolderSample:
-    """Which members' containers held the leader VIP at one moment."""
+    """Which members' containers held the leader VIP (and the balancer VIP) at one moment."""
 
     at: float
-    holders: list[str]
+    holders: list[str]  # the leader VIP's
     unknown: list[str] = field(default_factory=list)
+    balancer_holders: list[str] | None = None  # None: the balancer VIP was not looked for
 
 
 @dataclass

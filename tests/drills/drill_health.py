@@ -68,13 +68,22 @@ def probe(host: str, port: int, members: Mapping[str, str], login: Login) -> tup
     return member_of(address, hostname, members), not recovery
 
 
+# What a container is asked for its addresses; holds() reads the answer.
+IP_ADDR = ["ip", "-o", "-4", "addr", "show"]
+
+
+def holds(ip_addr_output: str, address: str) -> bool:
+    """Whether ``ip -o -4 addr show`` output lists address on some interface."""
+    return f" {address}/" in ip_addr_output
+
+
 def vip_holders(containers: Iterable[str], vip: str) -> list[str]:
     """The containers (named like the members) that hold the VIP, by ``docker exec ... ip addr``."""
     holders = []
     for name in containers:
-        out = subprocess.run(["docker", "exec", name, "ip", "-o", "-4", "addr", "show"],
+        out = subprocess.run(["docker", "exec", name, *IP_ADDR],
                              capture_output=True, text=True, check=False, timeout=10)
-        if f" {vip}/" in out.stdout:
+        if holds(out.stdout, vip):
             holders.append(name)
     return holders
 

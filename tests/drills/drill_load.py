@@ -34,7 +34,7 @@ from typing import Any
 import psycopg
 
 from drill_analysis import Attempt, HolderSample, Record, Sample
-from drill_health import IDENTITY, TABLE, member_of, short
+from drill_health import IDENTITY, IP_ADDR, TABLE, holds, member_of, short
 
 
 def now() -> float:
@@ -243,11 +243,12 @@ class Load:
         await self.ticker(self.args.sample_interval, one)
 
     async def vip_holder_sampler(self) -> None:
-        vip = self.args.leader_vip
+        vip, balancer = self.args.leader_vip, self.args.balancer
 
-        async def look(name: str) -> bool | None:
+        async def addresses(name: str) -> str | None:
+            """The container's ``ip addr`` output; None when it could not be asked."""
             proc = await asyncio.create_subprocess_exec(
-                "docker", "exec", name, "ip", "-o", "-4", "addr", "show",
+                "docker", "exec", name, *IP_ADDR,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
             try:
                 out, _err = await asyncio.wait_for(proc.communicate(), 2)
@@ -257,14 +258,15 @@ class Load:
                 return None
             if proc.returncode != 0:
                 return None
-            return f" {vip}/" in out.decode()
+            return out.decode()
 
         async def one() -> None:
             at = now()
-            found = await asyncio.gather(*(look(n) for n in self.members))
+            seen = dict(zip(self.members, await asyncio.gather(*(addresses(n) for n in self.members))))
             self.holders.append(HolderSample(
-                at, [n for n, f in zip(self.members, found) if f],
-                [n for n, f in zip(self.members, found) if f is None]))
+                at, [n for n, out in seen.items() if out is not None and holds(out, vip)],
+                [n for n, out in seen.items() if out is None],
+                [n for n, out in seen.items() if out is not None and holds(out, balancer)] if balancer else None))
 
         await self.ticker(self.args.holder_interval, one)
 

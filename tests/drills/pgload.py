@@ -11,6 +11,10 @@ the inventory's); the password from PGPASSWORD (never a flag).
 Three modes:
   (default)        run the load until --stop-file exists or --max-duration
                    passes, then print a table and write the JSON verdict (--out)
+                   with the run's raw time series under "timeline"
+                   (drill_timeline.py) and its picture next to it: --out
+                   result.json also writes result.png (drill_plot.py; skipped
+                   with one line when matplotlib cannot be imported)
   --probe H:P      ask H:P once which member answers and whether it accepts
                    writes: prints '<member> <true|false>', exit 1 without answer
   --check-healthy  one look whether the cluster is whole: prints JSON, exit 0 if so
@@ -35,6 +39,7 @@ import os
 import sys
 import time
 from dataclasses import asdict
+from typing import Any
 
 import psycopg
 
@@ -42,6 +47,7 @@ import patroni_lab
 from drill_analysis import analyse, table
 from drill_health import Login, check_healthy, final_state, probe, short
 from drill_load import Load
+from drill_timeline import dumps, timeline
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -60,7 +66,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--balancer-port", type=int, help="HAProxy's primary port on the balancer VIP")
     p.add_argument("--leader-vip", help="leader VIP (samples VIP:--port)")
     p.add_argument("--containers", action="store_true",
-                   help="also ask each member's container (docker exec, named like the member) for the leader VIP")
+                   help="also ask each member's container (docker exec, named like the member) which VIPs it holds")
     p.add_argument("--port", type=int, help="PostgreSQL port of the members and the leader VIP")
     p.add_argument("--api-port", type=int, help="Patroni REST API port of the members")
     p.add_argument("--api-scheme", default="http", choices=["http", "https"])
@@ -106,6 +112,23 @@ def run_probe(args: argparse.Namespace, members: dict[str, str]) -> int:
     return 0
 
 
+def draw_picture(res: dict[str, Any], out: str) -> None:
+    """The run's timeline as a PNG next to its JSON; a missing matplotlib or a drawing error
+    only skips the picture (one line), never the drill."""
+    try:
+        import drill_plot  # pylint: disable=import-outside-toplevel  # matplotlib is optional here
+    except ImportError as exc:
+        print(f"picture skipped: {short(exc)}")
+        return
+    png = drill_plot.png_path_for(out)
+    try:
+        drill_plot.plot(res, png)
+    except Exception as exc:  # noqa: BLE001 - a picture never fails the drill
+        print(f"picture skipped: {short(exc)}")
+        return
+    print(f"picture: {png}")
+
+
 def run_load(args: argparse.Namespace, members: dict[str, str], urls: dict[str, str]) -> None:
     load = Load(args)
     # Not asyncio.run(): it would cancel and wait for abandoned attempts at the end.
@@ -118,10 +141,12 @@ def run_load(args: argparse.Namespace, members: dict[str, str], urls: dict[str, 
         res["attempts"] = [asdict(a) for a in record.attempts]
         res["samples"] = [asdict(s) for s in record.samples]
         res["holders"] = [asdict(h) for h in record.holders]
+    res["timeline"] = timeline(record)
     print(table(res))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as handle:
-            json.dump(res, handle, indent=1, default=str)
+            handle.write(dumps(res) + "\n")
+        draw_picture(res, args.out)
     sys.stdout.flush()
     os._exit(0)  # abandoned attempts may still wait on a frozen server: do not wait for them
 
