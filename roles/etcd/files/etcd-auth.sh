@@ -1,8 +1,11 @@
 # etcd authentication, idempotent (pgha.patroni.etcd). Environment:
-# PGHA_ETCDCTL (etcdctl with endpoint and TLS options), PGHA_ROOT_PASSWORD,
-# PGHA_USER / PGHA_PASSWORD (Patroni's user) and PGHA_PREFIX (its keys).
+# PGHA_ETCDCTL (etcdctl with endpoint and TLS options), PGHA_USER (Patroni's
+# user) and PGHA_PREFIX (its keys); on stdin, never on a command line: the
+# root password, then Patroni's.
 # Prints CHANGED when it changed something, ERROR: <why> when it cannot go on.
 set -u -o pipefail
+IFS= read -r PGHA_ROOT_PASSWORD
+IFS= read -r PGHA_PASSWORD
 ctl() { $PGHA_ETCDCTL "$@"; }
 say() { echo "$@"; }
 changed=0
@@ -28,6 +31,10 @@ if ! out=$(ctl user get root 2>&1); then
   printf '%s\n' "$PGHA_ROOT_PASSWORD" | ctl user add root --interactive=false >/dev/null || { say "ERROR: cannot add the root user"; exit 1; }
   changed=1
   out=$(ctl user get root 2>&1)
+elif [ "$enabled" = 0 ]; then
+  # a root user from before: give it the controller's password before authentication locks it
+  printf '%s\n' "$PGHA_ROOT_PASSWORD" | ctl user passwd root --interactive=false >/dev/null || { say "ERROR: cannot set root's password"; exit 1; }
+  changed=1
 fi
 if ! grep -Eq 'Roles:.*\broot\b' <<<"$out"; then
   ctl user grant-role root root >/dev/null || { say "ERROR: cannot grant the root role"; exit 1; }
@@ -58,6 +65,10 @@ if ! out=$(ctl user get "$PGHA_USER" 2>&1); then
     || { say "ERROR: cannot add the user $PGHA_USER"; exit 1; }
   changed=1
   out=$(ctl user get "$PGHA_USER" 2>&1)
+elif [ "$enabled" = 0 ]; then
+  printf '%s\n' "$PGHA_PASSWORD" | ctl user passwd "$PGHA_USER" --interactive=false >/dev/null \
+    || { say "ERROR: cannot set the password of $PGHA_USER"; exit 1; }
+  changed=1
 fi
 if ! grep -Eq "Roles:.*\\b$PGHA_USER\\b" <<<"$out"; then
   ctl user grant-role "$PGHA_USER" "$PGHA_USER" >/dev/null || { say "ERROR: cannot grant the role $PGHA_USER"; exit 1; }

@@ -1,8 +1,9 @@
 # Re-add one etcd member whose data is gone (pgha.patroni.etcd, join.yml).
 # Environment: PGHA_ETCDCTL (etcdctl with endpoint and TLS options, run on a
-# member that has data), PGHA_ROOT_PASSWORD (empty without authentication),
-# PGHA_NAME and PGHA_PEER_URL (the member to re-add).
+# member that has data), PGHA_NAME and PGHA_PEER_URL (the member to
+# re-add); on stdin the root password (an empty line without authentication).
 set -u -o pipefail
+IFS= read -r PGHA_ROOT_PASSWORD
 ctl() { $PGHA_ETCDCTL "$@"; }
 [ -n "$PGHA_ROOT_PASSWORD" ] && export ETCDCTL_USER="root:$PGHA_ROOT_PASSWORD"
 
