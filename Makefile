@@ -17,7 +17,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CACHE)/collections
 export ANSIBLE_FORCE_COLOR ?= 0
 
 .PHONY: help tools venv docker image source lab destroy status build test lint sanity unit integration \
-        molecule molecule-default molecule-drills molecule-installed
+        molecule molecule-default molecule-drills molecule-lifecycle molecule-installed
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ molecule-installed: venv source  ## Debian 12: site.yml from the installed tarba
 	PGHA_IMAGE=pgha-lab:bookworm lab/build-image.sh bookworm
 	molecule test -s installed
 
-molecule: molecule-default molecule-drills molecule-installed  ## every molecule scenario
+molecule-lifecycle: venv image source  ## Debian 13: add, remove, replace and rolling upgrades under write load
+	molecule test -s lifecycle
+
+molecule: molecule-default molecule-drills molecule-lifecycle molecule-installed  ## every molecule scenario
 
 test: lint sanity unit integration molecule  ## the whole suite (README's test command)

@@ -145,6 +145,27 @@ def lost(acked: list[Attempt], writer: str, present: set[tuple[str, int]]) -> li
     return [a.id for a in acked if (writer, a.id) not in present]
 
 
+def step_gaps(times: list[float], marks: dict[str, float]) -> dict[str, float]:
+    """The longest time without an acknowledgement inside each '<step>:begin' .. '<step>:end' window.
+
+    The window's edges count as the last acknowledgement before it and the first after it, so a
+    gap that starts before the step or ends after it is counted whole.
+    """
+    out: dict[str, float] = {}
+    for label, start in marks.items():
+        if not label.endswith(":begin"):
+            continue
+        step = label[: -len(":begin")]
+        end = marks.get(step + ":end")
+        if end is None:
+            continue
+        before = max((t for t in times if t < start), default=start)
+        after = min((t for t in times if t > end), default=end)
+        points = [before] + [t for t in times if start <= t <= end] + [after]
+        out[step] = round(max((b - a for a, b in zip(points, points[1:])), default=0.0), 3)
+    return out
+
+
 def writer_report(name: str, attempts: list[Attempt], record: Record, final: FinalState,
                   newest: float | None) -> dict[str, Any]:
     """What one writer saw: counts, the longest gap, recovery after the fault, losses, stale acks."""
@@ -164,6 +185,8 @@ def writer_report(name: str, attempts: list[Attempt], record: Record, final: Fin
         "write_gap_from": round(longest[1] - record.started, 2) if longest[1] else None,
         "acked_by": {s: sum(1 for a in acks if (a.server or "?") == s) for s in sorted({a.server or "?" for a in acks})},
     }
+    if any(label.endswith(":begin") for label in record.marks):
+        w["step_gaps_s"] = step_gaps(times, record.marks)
     if fault is not None:
         worst = max((g for g in gaps if g[2] > fault), default=None)
         w["recovery_s"] = round(worst[2] - fault, 3) if worst and worst[0] > 1.0 else 0.0

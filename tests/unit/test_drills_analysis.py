@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "drills"))
 
 from drill_analysis import (  # noqa: E402  pylint: disable=wrong-import-position
-    Attempt, FinalState, HolderSample, Record, Sample, analyse, lost, merge, overlap, runs_of, table)
+    Attempt, FinalState, HolderSample, Record, Sample, analyse, lost, merge, overlap, runs_of, step_gaps, table)
 
 
 def member_samples(name: str, pattern: str, start: float = 0.0, step: float = 1.0) -> list[Sample]:
@@ -201,3 +201,17 @@ def test_analyse_leader_vip_holders() -> None:
     assert res["vip_max_holders"] == 2
     assert res["vip_multi_holder_samples"] == 1
     assert res["vip_on_final_leader_only_after_s"] == pytest.approx(2.5)  # the unknown at 3.0 does not count
+
+
+def test_step_gaps_measure_each_marked_window_whole():
+    times = [0.0, 0.5, 1.0, 4.0, 4.5, 5.0, 9.0, 9.5]
+    marks = {"add:begin": 0.8, "add:end": 4.2, "roll:begin": 6.0, "roll:end": 7.0, "fault": 1.0, "open:begin": 1.0}
+    gaps = step_gaps(times, marks)
+    # 1.0 -> 4.0 lies inside 'add'; 'roll' has no ack inside, so its gap runs from the last ack before
+    # it (5.0) to the first after it (9.0); a step without its end is left out
+    assert gaps == {"add": 3.0, "roll": 4.0}
+
+
+def test_step_gaps_without_a_gap_are_the_ack_interval():
+    times = [float(i) / 10 for i in range(100)]
+    assert step_gaps(times, {"s:begin": 2.0, "s:end": 3.0}) == {"s": 0.1}
