@@ -2,22 +2,30 @@
 # the cluster, one at a time (pgha.patroni.etcd, prune.yml). etcd itself
 # refuses a removal that would leave fewer started members than a quorum.
 # Environment: PGHA_ETCDCTL (etcdctl with endpoint and TLS options, run on a
-# member that stays), PGHA_KEEP (the peer URLs of the members to keep,
-# comma-separated), PGHA_CHECK (1: only report); on stdin the root password
+# member that stays), PGHA_KEEP_NAMES and PGHA_KEEP_URLS (the names and
+# peer URLs of the members to keep, comma-separated: a member is judged by
+# its name, one that never started by its peer URL), PGHA_CHECK (1: only
+# report); on stdin the root password
 # (an empty line without authentication). Prints removed=<name> lines.
 set -u -o pipefail
 IFS= read -r PGHA_ROOT_PASSWORD
 ctl() { $PGHA_ETCDCTL "$@"; }
 [ -n "$PGHA_ROOT_PASSWORD" ] && export ETCDCTL_USER="root:$PGHA_ROOT_PASSWORD"
 
-list=$(ctl member list -w json 2>&1) || { echo "ERROR: cannot list the etcd members: ${list##*$'\n'}"; exit 1; }
+err=$(mktemp)
+list=$(ctl member list -w json 2>"$err") || { echo "ERROR: cannot list the etcd members: $(tail -n 1 "$err")"; rm -f "$err"; exit 1; }
+rm -f "$err"
 gone=$(python3 -c '
 import json, sys
-keep = set(u for u in sys.argv[1].split(",") if u)
+names = set(n for n in sys.argv[1].split(",") if n)
+urls = set(u for u in sys.argv[2].split(",") if u)
 for m in json.loads(sys.stdin.read()).get("members", []):
-    if not keep.intersection(m.get("peerURLs", [])):
-        print(format(m["ID"], "x"), m.get("name") or "(not started)")
-' "$PGHA_KEEP" <<<"$list") || { echo "ERROR: cannot read the etcd member list"; exit 1; }
+    name = m.get("name") or ""
+    # a member that never started has no name yet: judged by its peer URL
+    keep = name in names if name else bool(urls.intersection(m.get("peerURLs", [])))
+    if not keep:
+        print(format(m["ID"], "x"), name or "(not started)")
+' "$PGHA_KEEP_NAMES" "$PGHA_KEEP_URLS" <<<"$list") || { echo "ERROR: cannot read the etcd member list"; exit 1; }
 
 while read -r id name; do
   [ -n "$id" ] || continue

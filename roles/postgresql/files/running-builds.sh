@@ -1,12 +1,7 @@
 # Helpers of the postgresql role's probes (preflight.yml, cleanup.yml).
-#
-# running_builds: print, one per line, the installed builds (<PGHA_PREFIX>-*)
-# that processes run from. Two sources, because either can be blind: the
-# /proc/<pid>/exe of every process (unreadable for other users' processes
-# where root lacks CAP_SYS_PTRACE, as in containers), and the local server's
-# own answer, its pg_config BINDIR (the real directory of the postgres
-# binary it runs). Environment: PGHA_PREFIX, PGHA_PGUSER, PGHA_PGSOCKET,
+# Environment: PGHA_PREFIX (the stable prefix), PGHA_PGUSER, PGHA_PGSOCKET,
 # PGHA_PGPORT.
+
 local_psql() {
   [ -x "$PGHA_PREFIX/bin/psql" ] || return 1
   PGCONNECT_TIMEOUT=5 runuser -u "$PGHA_PGUSER" -- "$PGHA_PREFIX/bin/psql" -h "$PGHA_PGSOCKET" -p "$PGHA_PGPORT" \
@@ -18,10 +13,26 @@ running_server_major() {
   local_psql "select current_setting('server_version_num')::int / 10000"
 }
 
+# installed_major: the major version of the build the stable prefix points at.
+installed_major() {
+  v=$("$PGHA_PREFIX/bin/postgres" --version 2>/dev/null) || return 1
+  v=${v##* }
+  echo "${v%%.*}"
+}
+
+# running_builds: print, one per line, the installed builds (<PGHA_PREFIX>-*)
+# that processes run from, or UNKNOWN when a process that names the prefix on
+# its command line cannot be placed (then nothing may be removed). A
+# process's /proc/<pid>/exe is read as root and, for the service user's
+# processes, as that user (root cannot read other users' exe links without
+# CAP_SYS_PTRACE, as in containers; the owner always can); the local
+# server's pg_config BINDIR is asked as well.
 running_builds() {
   {
     for p in /proc/[0-9]*; do
-      e=$(readlink "$p/exe" 2>/dev/null) || continue
+      e=$(readlink "$p/exe" 2>/dev/null) \
+        || e=$(runuser -u "$PGHA_PGUSER" -- readlink "$p/exe" 2>/dev/null) \
+        || { tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -qF -- "$PGHA_PREFIX" && echo UNKNOWN; continue; }
       case "$e" in "$PGHA_PREFIX"-*/bin/*) echo "${e%/bin/*}" ;; esac
     done
     b=$(local_psql "select setting from pg_config where name = 'BINDIR'") && [ -n "$b" ] && echo "${b%/bin}"
