@@ -21,8 +21,10 @@ installed_major() {
 }
 
 # running_builds: print, one per line, the installed builds (<PGHA_PREFIX>-*)
-# that processes run from, or UNKNOWN when a process that names the prefix on
-# its command line cannot be placed (then nothing may be removed). A
+# that processes run from, or UNKNOWN when a process started from a path
+# under the prefix (its argv[0]) cannot be placed (then nothing may be
+# removed; only argv[0]: Ansible's own shells carry the prefix in the
+# environment assignments of their command lines). A
 # process's /proc/<pid>/exe is read as root and, for the service user's
 # processes, as that user (root cannot read other users' exe links without
 # CAP_SYS_PTRACE, as in containers; the owner always can); the local
@@ -32,7 +34,9 @@ running_builds() {
     for p in /proc/[0-9]*; do
       e=$(readlink "$p/exe" 2>/dev/null) \
         || e=$(runuser -u "$PGHA_PGUSER" -- readlink "$p/exe" 2>/dev/null) \
-        || { tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -qF -- "$PGHA_PREFIX" && echo UNKNOWN; continue; }
+        || { a0=$(tr '\0' '\n' < "$p/cmdline" 2>/dev/null | head -n 1)
+             case "$a0" in "$PGHA_PREFIX"*) echo UNKNOWN ;; esac
+             continue; }
       case "$e" in "$PGHA_PREFIX"-*/bin/*) echo "${e%/bin/*}" ;; esac
     done
     b=$(local_psql "select setting from pg_config where name = 'BINDIR'") && [ -n "$b" ] && echo "${b%/bin}"
