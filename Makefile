@@ -47,7 +47,7 @@ source: tools  ## fetch the upstream PostgreSQL tarball and the Debian 12 etcd a
 
 lab: venv image source  ## create the three containers, reach them over SSH, run site.yml
 	@# containers removed behind molecule's back (docker rm): forget its stale state
-	docker inspect pg1 pg2 pg3 >/dev/null 2>&1 || molecule reset -s default
+	docker inspect pg1 pg2 pg3 bk1 >/dev/null 2>&1 || molecule reset -s default
 	molecule create -s default
 	ansible-playbook $(LAB) site.yml
 	ansible-playbook $(LAB) playbooks/status.yml

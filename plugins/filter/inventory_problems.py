@@ -83,7 +83,27 @@ PORTS = {
     "postgres": ("pgha_postgresql_port", "pgha_restapi_port"),
     "balancers": ("pgha_haproxy_primary_port", "pgha_haproxy_replica_port",
                   "pgha_haproxy_sync_replica_port", "pgha_haproxy_stats_port"),
+    # pgBackRest's TLS server: on the repository host, and on every member
+    # while a repository exists
+    "backup": ("pgha_backup_port",),
 }
+
+
+def backup_problems(backup_hosts: list[str], postgres_hosts: list[str], group: str = "backup") -> list[str]:
+    """The backup group holds at most one repository host, which is not a member."""
+    problems: list[str] = []
+    if len(backup_hosts) > 1:
+        problems.append(
+            f"The {group} group has {len(backup_hosts)} hosts ({', '.join(backup_hosts)}): it takes one pgBackRest "
+            f"repository host; keep one there."
+        )
+    shared = [h for h in backup_hosts if h in postgres_hosts]
+    if shared:
+        problems.append(
+            f"Host {', '.join(shared)} is in both the {group} and the postgres group: the repository must survive "
+            f"the loss of any member, so put it on a host of its own."
+        )
+    return problems
 
 
 def port_problems(host: str, ports: dict[str, Any]) -> list[str]:
@@ -133,6 +153,8 @@ def inventory_problems(summary: dict[str, Any]) -> list[str]:
         problems.append(f"Host {host} sets {old}, which is now {RENAMED[old]}: rename it in the inventory.")
 
     problems += etcd_count_problems(etcd_hosts)
+    problems += backup_problems(list(summary.get("backup_hosts") or []), postgres_hosts,
+                                summary.get("backup_group") or "backup")
     if not postgres_hosts:
         problems.append("The postgres group is empty: put the PostgreSQL/Patroni hosts in the 'postgres' group.")
 
@@ -199,9 +221,12 @@ def summarise(hostvars: Any, groups: dict[str, list[str]], required_vars: list[s
         "etcd": defaults.get("pgha_etcd_group", "etcd"),
         "postgres": defaults.get("pgha_postgres_group", "postgres"),
         "balancers": defaults.get("pgha_balancer_group", "balancers"),
+        "backup": defaults.get("pgha_backup_group", "backup"),
     }
     members = {role: list(groups.get(name) or []) for role, name in group_names.items()}
     everyone = sorted(set().union(*members.values()))
+    # with a repository, every member runs pgBackRest's TLS server too
+    port_roles = dict(members, backup=members["backup"] + (members["postgres"] if members["backup"] else []))
 
     def value(host: str, var: str) -> Any:
         hv = hostvars[host]
@@ -212,7 +237,7 @@ def summarise(hostvars: Any, groups: dict[str, list[str]], required_vars: list[s
     renamed: list[tuple[str, str]] = []
     for host in everyone:
         hv = hostvars[host]
-        ports = {var: value(host, var) for role, names in PORTS.items() if host in members[role] for var in names}
+        ports = {var: value(host, var) for role, names in PORTS.items() if host in port_roles[role] for var in names}
         hosts[host] = {"name": hv.get("pgha_member_name", host), "address": hv.get("pgha_address"), "ports": ports}
         renamed += [(host, old) for old in sorted(RENAMED) if old in hv]
         if host in members["etcd"] or host in members["postgres"]:
@@ -224,6 +249,8 @@ def summarise(hostvars: Any, groups: dict[str, list[str]], required_vars: list[s
     summary: dict[str, Any] = {
         "etcd_hosts": members["etcd"],
         "postgres_hosts": members["postgres"],
+        "backup_hosts": members["backup"],
+        "backup_group": group_names["backup"],
         "hosts": hosts,
         "renamed": renamed,
         "network_cidr": hostvars[first].get("pgha_network_cidr") if first else None,

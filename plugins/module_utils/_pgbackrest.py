@@ -1,0 +1,161 @@
+# -*- coding: utf-8 -*-
+# Copyright: pgha.patroni contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What `pgbackrest info --output=json` says about one stanza, and whether a
+recovery target can be reached from its backups (pure functions: the
+backup_info module and the unit tests use them)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+LSN_RE = re.compile(r"^([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})$")
+# PostgreSQL's short offsets (+00, -0530) as Python reads them (+00:00, -05:30).
+OFFSET_RE = re.compile(r"([+-])(\d{2})(?::?(\d{2}))?$")
+
+
+def lsn_value(text: str) -> int:
+    """An LSN 'X/Y' as a number; ValueError when it is not one."""
+    match = LSN_RE.match(str(text).strip())
+    if not match:
+        raise ValueError(f"'{text}' is not an LSN: write it as PostgreSQL prints it, for example 0/3000060.")
+    return (int(match.group(1), 16) << 32) + int(match.group(2), 16)
+
+
+def parse_time(text: str) -> datetime.datetime:
+    """A recovery target time with an explicit offset; ValueError otherwise."""
+    value = str(text).strip().replace("T", " ", 1)
+    match = OFFSET_RE.search(value)
+    if not match or not re.search(r"\d{2}:\d{2}", value[: match.start()]):
+        raise ValueError(
+            f"target time '{text}' has no time zone: write it with an offset, for example "
+            f"'2026-11-26 12:00:00+00', so that it means the same instant to PostgreSQL and to this check."
+        )
+    sign, hours, minutes = match.group(1), match.group(2), match.group(3) or "00"
+    value = value[: match.start()] + f"{sign}{hours}:{minutes}"
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"target time '{text}' is not a time: write it as 'YYYY-MM-DD HH:MM:SS+00'.") from None
+    return parsed
+
+
+def _iso(epoch: Any) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc).isoformat()
+
+
+def backup_summary(backup: dict[str, Any]) -> dict[str, Any]:
+    """One backup of the info output, flattened."""
+    info = backup.get("info") or {}
+    repository = info.get("repository") or {}
+    stamp = backup.get("timestamp") or {}
+    lsn = backup.get("lsn") or {}
+    archive = backup.get("archive") or {}
+    return {
+        "label": backup.get("label"),
+        "type": backup.get("type"),
+        "prior": backup.get("prior"),
+        "error": bool(backup.get("error", False)),
+        "start": stamp.get("start"),
+        "stop": stamp.get("stop"),
+        "start_time": _iso(stamp.get("start")),
+        "stop_time": _iso(stamp.get("stop")),
+        "lsn_start": lsn.get("start"),
+        "lsn_stop": lsn.get("stop"),
+        "wal_start": archive.get("start"),
+        "wal_stop": archive.get("stop"),
+        "size": info.get("size"),
+        "delta": info.get("delta"),
+        "repo_size": repository.get("size"),
+        "repo_delta": repository.get("delta"),
+    }
+
+
+def stanza_summary(info: list[dict[str, Any]], stanza: str) -> dict[str, Any]:
+    """The module's result for one stanza of the parsed info output."""
+    entry = next((s for s in info or [] if s.get("name") == stanza), None)
+    if entry is None:
+        return {"exists": False, "status": {"code": None, "message": f"stanza {stanza} is not in the output"},
+                "backups": [], "last_full": None, "last_diff": None, "last_incr": None,
+                "oldest": None, "newest": None, "wal": {"min": None, "max": None}, "repo_size": 0,
+                "system_id": None, "pg_version": None}
+    status = entry.get("status") or {}
+    backups = sorted((backup_summary(b) for b in entry.get("backup") or []), key=lambda b: (b["stop"] or 0, b["label"] or ""))
+    good = [b for b in backups if not b["error"]]
+    databases = entry.get("db") or []
+    current = databases[-1] if databases else {}
+    archives = [a for a in entry.get("archive") or [] if (a.get("database") or {}).get("id") == current.get("id")]
+    wal_min = min((a["min"] for a in archives if a.get("min")), default=None)
+    wal_max = max((a["max"] for a in archives if a.get("max")), default=None)
+
+    def last(kind: str) -> dict[str, Any] | None:
+        return next((b for b in reversed(good) if b["type"] == kind), None)
+
+    return {
+        # 1 is "missing stanza path": the stanza was never created
+        "exists": status.get("code") != 1,
+        "status": {"code": status.get("code"), "message": status.get("message")},
+        "backups": backups,
+        "last_full": last("full"),
+        "last_diff": last("diff"),
+        "last_incr": last("incr"),
+        "oldest": good[0] if good else None,
+        "newest": good[-1] if good else None,
+        "wal": {"min": wal_min, "max": wal_max},
+        "repo_size": sum(b["repo_delta"] or 0 for b in backups),
+        "system_id": current.get("system-id"),
+        "pg_version": current.get("version"),
+    }
+
+
+def target_check(summary: dict[str, Any], target_time: str | None = None, target_lsn: str | None = None,
+                 now: datetime.datetime | None = None) -> dict[str, Any]:
+    """Whether the stanza's backups reach a recovery target: a backup must have ended at or before it."""
+    oldest = summary.get("oldest")
+    result: dict[str, Any] = {"reachable": False, "reason": "", "backup": None}
+    if target_time:
+        result.update(type="time", value=target_time)
+        try:
+            when = parse_time(target_time)
+        except ValueError as err:
+            result["reason"] = str(err)
+            return result
+        epoch = when.timestamp()
+        candidates = [b for b in (summary.get("backups") or []) if not b["error"] and b["stop"] is not None and b["stop"] <= epoch]
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        if oldest is None:
+            result["reason"] = "the repository holds no backup of this stanza to start a recovery from."
+        elif not candidates:
+            result["reason"] = (f"target time {target_time} is older than the oldest backup, {oldest['label']}, which ended at "
+                                f"{oldest['stop_time']}: no backup of the repository reaches back to it.")
+        elif when > now:
+            result["reason"] = f"target time {target_time} is in the future (now {now.isoformat(timespec='seconds')})."
+        else:
+            result.update(reachable=True, backup=candidates[-1]["label"])
+    elif target_lsn:
+        result.update(type="lsn", value=target_lsn)
+        try:
+            wanted = lsn_value(target_lsn)
+        except ValueError as err:
+            result["reason"] = str(err)
+            return result
+        candidates = [b for b in (summary.get("backups") or [])
+                      if not b["error"] and b["lsn_stop"] and lsn_value(b["lsn_stop"]) <= wanted]
+        if oldest is None:
+            result["reason"] = "the repository holds no backup of this stanza to start a recovery from."
+        elif not candidates:
+            result["reason"] = (f"target LSN {target_lsn} is older than the oldest backup, {oldest['label']}, which ended at "
+                                f"LSN {oldest['lsn_stop']}: no backup of the repository reaches back to it.")
+        else:
+            result.update(reachable=True, backup=candidates[-1]["label"])
+    else:
+        result.update(type="latest", value="latest")
+        if summary.get("newest") is None:
+            result["reason"] = "the repository holds no backup of this stanza to restore."
+        else:
+            result.update(reachable=True, backup=summary["newest"]["label"])
+    return result
