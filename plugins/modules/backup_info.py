@@ -243,7 +243,7 @@ def main() -> None:
     result = stanza_summary(info, params["stanza"])
     result["target"] = target_check(result, params["target_time"], params["target_lsn"])
     if params["fail_unreachable"] and not result["target"]["reachable"]:
-        module.fail_json(msg=f"Stanza {params['stanza']}: {result['target']['reason']}", changed=False, **result)
+        module.fail_json(msg=f"Stanza {params['stanza']}: {result['target']['reason']}", changed=False, target=result["target"])
     module.exit_json(changed=False, **result)
 
 
