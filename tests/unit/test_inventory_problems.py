@@ -154,3 +154,11 @@ def test_the_example_inventory_passes_preflight():
     groups = {name: data[name].get("hosts", []) for name in ("etcd", "postgres", "balancers")}
     assert preflight_problems(hostvars, groups, ["pgha_cluster_name", "pgha_network_cidr", "postgresql_source_checksum"]) == []
     assert hostvars["cs1"]["pgha_address"] == "192.168.43.10" and hostvars["cs1"]["pgha_replica_vip"] == "192.168.43.102"
+
+
+def test_backup_group_one_host_not_a_member():
+    assert inventory_problems(summary(backup_hosts=["r"])) == []
+    two = inventory_problems(summary(backup_hosts=["r", "s"]))
+    assert len(two) == 1 and "takes one pgBackRest repository host" in two[0]
+    member = inventory_problems(summary(backup_hosts=["a"]))
+    assert len(member) == 1 and "both the backup and the postgres group" in member[0]
