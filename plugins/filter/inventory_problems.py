@@ -45,7 +45,7 @@ import socket
 from typing import Any
 
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import timing_problems
-from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import shared_defaults
+from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import as_bool, shared_defaults
 from ansible_collections.pgha.patroni.plugins.plugin_utils._inventory import RENAMED, SUPPORTED_POSTGRESQL_MAJORS, parse_network_cidr
 from ansible_collections.pgha.patroni.plugins.plugin_utils._vips import vip_problems
 
@@ -89,9 +89,14 @@ PORTS = {
 }
 
 
-def backup_problems(backup_hosts: list[str], postgres_hosts: list[str], group: str = "backup") -> list[str]:
-    """The backup group holds at most one repository host, which is not a member."""
+def backup_problems(backup_hosts: list[str], postgres_hosts: list[str], group: str = "backup", tls: bool = True) -> list[str]:
+    """The backup group holds at most one repository host, which is not a member, and needs TLS."""
     problems: list[str] = []
+    if backup_hosts and not tls:
+        problems.append(
+            f"The {group} group lists {', '.join(backup_hosts)} but pgha_tls is off: pgBackRest's members and repository "
+            f"host authenticate each other with certificates of the cluster CA. Turn pgha_tls on, or empty the {group} group."
+        )
     if len(backup_hosts) > 1:
         problems.append(
             f"The {group} group has {len(backup_hosts)} hosts ({', '.join(backup_hosts)}): it takes one pgBackRest "
@@ -154,7 +159,7 @@ def inventory_problems(summary: dict[str, Any]) -> list[str]:
 
     problems += etcd_count_problems(etcd_hosts)
     problems += backup_problems(list(summary.get("backup_hosts") or []), postgres_hosts,
-                                summary.get("backup_group") or "backup")
+                                summary.get("backup_group") or "backup", as_bool(summary.get("tls", True)))
     if not postgres_hosts:
         problems.append("The postgres group is empty: put the PostgreSQL/Patroni hosts in the 'postgres' group.")
 
@@ -259,6 +264,7 @@ def summarise(hostvars: Any, groups: dict[str, list[str]], required_vars: list[s
     if first and defaults:
         summary["timing"] = {key: value(first, "pgha_" + key) for key in ("ttl", "loop_wait", "retry_timeout")}
         summary["postgresql_version"] = value(first, "pgha_postgresql_version")
+        summary["tls"] = value(first, "pgha_tls")
         summary["vip"] = {
             "leader_vip_mode": value(first, "pgha_leader_vip_mode"),
             "balancer_vip_enabled": value(first, "pgha_balancer_vip_enabled"),

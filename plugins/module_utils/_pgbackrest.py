@@ -42,6 +42,20 @@ def parse_time(text: str) -> datetime.datetime:
     return parsed
 
 
+# pgbackrest info's status codes that say something about the stanza; any
+# other (99: the repository could not be read) is an error.
+STATUS_KNOWN = {0: "ok", 1: "missing stanza path", 2: "no valid backups", 3: "missing stanza data"}
+
+
+def pgbackrest_time(when: datetime.datetime) -> str:
+    """A target time as pgBackRest and PostgreSQL both read it: UTC, a space, +00."""
+    utc = when.astimezone(datetime.timezone.utc)
+    text = utc.strftime("%Y-%m-%d %H:%M:%S")
+    if utc.microsecond:
+        text += f".{utc.microsecond:06d}"
+    return text + "+00"
+
+
 def _iso(epoch: Any) -> str | None:
     if epoch is None:
         return None
@@ -84,8 +98,9 @@ def stanza_summary(info: list[dict[str, Any]], stanza: str) -> dict[str, Any]:
                 "oldest": None, "newest": None, "wal": {"min": None, "max": None}, "repo_size": 0,
                 "system_id": None, "pg_version": None}
     status = entry.get("status") or {}
+    # pgBackRest itself chooses among all backups, errors included: so do we
     backups = sorted((backup_summary(b) for b in entry.get("backup") or []), key=lambda b: (b["stop"] or 0, b["label"] or ""))
-    good = [b for b in backups if not b["error"]]
+    good = backups
     databases = entry.get("db") or []
     current = databases[-1] if databases else {}
     archives = [a for a in entry.get("archive") or [] if (a.get("database") or {}).get("id") == current.get("id")]
@@ -96,8 +111,8 @@ def stanza_summary(info: list[dict[str, Any]], stanza: str) -> dict[str, Any]:
         return next((b for b in reversed(good) if b["type"] == kind), None)
 
     return {
-        # 1 is "missing stanza path": the stanza was never created
-        "exists": status.get("code") != 1,
+        # 1 is "missing stanza path", 3 "missing stanza data": never created
+        "exists": status.get("code") not in (1, 3),
         "status": {"code": status.get("code"), "message": status.get("message")},
         "backups": backups,
         "last_full": last("full"),
@@ -116,7 +131,7 @@ def target_check(summary: dict[str, Any], target_time: str | None = None, target
                  now: datetime.datetime | None = None) -> dict[str, Any]:
     """Whether the stanza's backups reach a recovery target: a backup must have ended at or before it."""
     oldest = summary.get("oldest")
-    result: dict[str, Any] = {"reachable": False, "reason": "", "backup": None}
+    result: dict[str, Any] = {"reachable": False, "reason": "", "backup": None, "option": None}
     if target_time:
         result.update(type="time", value=target_time)
         try:
@@ -124,14 +139,18 @@ def target_check(summary: dict[str, Any], target_time: str | None = None, target
         except ValueError as err:
             result["reason"] = str(err)
             return result
-        epoch = when.timestamp()
-        candidates = [b for b in (summary.get("backups") or []) if not b["error"] and b["stop"] is not None and b["stop"] <= epoch]
+        result["option"] = pgbackrest_time(when)
+        # pgBackRest picks the newest backup that stopped before the target,
+        # in whole seconds: the same rule here, so that the backup named is
+        # the one it restores (restore.yml passes it with --set)
+        second = int(when.timestamp())
+        candidates = [b for b in (summary.get("backups") or []) if b["stop"] is not None and int(b["stop"]) < second]
         now = now or datetime.datetime.now(datetime.timezone.utc)
         if oldest is None:
             result["reason"] = "the repository holds no backup of this stanza to start a recovery from."
         elif not candidates:
-            result["reason"] = (f"target time {target_time} is older than the oldest backup, {oldest['label']}, which ended at "
-                                f"{oldest['stop_time']}: no backup of the repository reaches back to it.")
+            result["reason"] = (f"target time {target_time} is before the end of the oldest backup, {oldest['label']}, "
+                                f"which ended at {oldest['stop_time']}: no backup of the repository reaches back to it.")
         elif when > now:
             result["reason"] = f"target time {target_time} is in the future (now {now.isoformat(timespec='seconds')})."
         else:
@@ -143,8 +162,8 @@ def target_check(summary: dict[str, Any], target_time: str | None = None, target
         except ValueError as err:
             result["reason"] = str(err)
             return result
-        candidates = [b for b in (summary.get("backups") or [])
-                      if not b["error"] and b["lsn_stop"] and lsn_value(b["lsn_stop"]) <= wanted]
+        result["option"] = target_lsn.strip()
+        candidates = [b for b in (summary.get("backups") or []) if b["lsn_stop"] and lsn_value(b["lsn_stop"]) <= wanted]
         if oldest is None:
             result["reason"] = "the repository holds no backup of this stanza to start a recovery from."
         elif not candidates:

@@ -14,7 +14,7 @@ description:
     whose C(pgbackrest.conf) points at it) and returns the backups, the last full, differential and incremental one,
     the archived WAL range and the sizes.
   - With O(target_time) or O(target_lsn) it also says whether a point-in-time recovery to that target can start from
-    one of the backups (one must have ended at or before it), and from which; without either, whether a restore of
+    one of the backups (one must have ended before it, in whole seconds as pgBackRest counts), and from which; without either, whether a restore of
     the newest state is possible. C(playbooks/restore.yml) refuses a target this module calls unreachable.
   - Never changes anything. Run it as the user pgBackRest runs as on that host (C(become_user)), so that
     pgBackRest's lock and log files keep their owner.
@@ -57,7 +57,9 @@ attributes:
     support: full
     description: Reports no change, ever.
 notes:
-  - The repository's status code 1 (C(missing stanza path)) is not an error; RV(exists) is then V(false).
+  - The repository's status codes 1 and 3 (the stanza was never created) are not errors; RV(exists) is then V(false).
+    Code 2 (no valid backup) is not either. Any other code (99 - the repository could not be read) fails the module.
+  - Backups with page checksum errors are listed and can be chosen, as pgBackRest itself chooses them.
 seealso:
   - name: pgBackRest info command
     description: The output this module reads.
@@ -150,23 +152,23 @@ backups:
       description: Bytes it added to the repository, compressed.
       type: int
 last_full:
-  description: The newest full backup without errors (same fields as RV(backups)), or null.
+  description: The newest full backup (same fields as RV(backups)), or null.
   returned: always
   type: dict
 last_diff:
-  description: The newest differential backup without errors, or null.
+  description: The newest differential backup, or null.
   returned: always
   type: dict
 last_incr:
-  description: The newest incremental backup without errors, or null.
+  description: The newest incremental backup, or null.
   returned: always
   type: dict
 oldest:
-  description: The oldest backup without errors, or null; no recovery reaches further back.
+  description: The oldest backup, or null; no recovery reaches further back.
   returned: always
   type: dict
 newest:
-  description: The newest backup without errors, or null.
+  description: The newest backup, or null.
   returned: always
   type: dict
 wal:
@@ -206,14 +208,20 @@ target:
     reason:
       description: Why it cannot be reached (empty when it can).
       type: str
-  sample: {type: time, value: "2026-11-26 12:00:00+00", reachable: true, backup: 20261126-115500F, reason: ""}
+    option:
+      description:
+        - The target as C(pgbackrest restore --target) takes it - a time in UTC written C(YYYY-MM-DD HH:MM:SS+00), or the
+          LSN; null for V(latest).
+      type: str
+  sample: {type: time, value: "2026-11-26 13:00:00+01:00", option: "2026-11-26 12:00:00+00", reachable: true,
+           backup: 20261126-115500F, reason: ""}
 """
 
 import json
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pgha.patroni.plugins.module_utils._pgbackrest import stanza_summary, target_check
+from ansible_collections.pgha.patroni.plugins.module_utils._pgbackrest import STATUS_KNOWN, stanza_summary, target_check
 
 
 def main() -> None:
@@ -241,6 +249,11 @@ def main() -> None:
     except ValueError:
         module.fail_json(msg=f"pgbackrest info printed no JSON: {out[:500]}", stdout=out, stderr=err)
     result = stanza_summary(info, params["stanza"])
+    code = result["status"]["code"]
+    if code not in STATUS_KNOWN:
+        # pgbackrest info exits 0 when it cannot read the repository: say so
+        module.fail_json(msg=f"The repository could not tell about stanza {params['stanza']}: status {code}, "
+                             f"{result['status']['message']}", status=result["status"])
     result["target"] = target_check(result, params["target_time"], params["target_lsn"])
     if params["fail_unreachable"] and not result["target"]["reachable"]:
         module.fail_json(msg=f"Stanza {params['stanza']}: {result['target']['reason']}", changed=False, target=result["target"])

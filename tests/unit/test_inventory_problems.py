@@ -162,3 +162,6 @@ def test_backup_group_one_host_not_a_member():
     assert len(two) == 1 and "takes one pgBackRest repository host" in two[0]
     member = inventory_problems(summary(backup_hosts=["a"]))
     assert len(member) == 1 and "both the backup and the postgres group" in member[0]
+    no_tls = inventory_problems(summary(backup_hosts=["r"], tls=False))
+    assert len(no_tls) == 1 and "pgha_tls is off" in no_tls[0]
+    assert inventory_problems(summary(tls=False)) == []

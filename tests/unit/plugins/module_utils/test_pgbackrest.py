@@ -7,6 +7,7 @@ import datetime
 import pytest
 
 from ansible_collections.pgha.patroni.plugins.module_utils._pgbackrest import (
+    STATUS_KNOWN,
     lsn_value,
     parse_time,
     stanza_summary,
@@ -47,11 +48,11 @@ INFO = [{
 def test_summary_orders_backups_and_picks_the_last_of_each_type():
     s = stanza_summary(INFO, "main")
     assert [b["label"] for b in s["backups"]] == ["20261126-120000F", "20261126-120000F_20261126-130000D", "20261126-140000F"]
-    # a backup with page errors is listed but never chosen
-    assert s["last_full"]["label"] == "20261126-120000F"
+    # a backup with page errors is listed and chosen, as pgBackRest does
+    assert s["last_full"]["label"] == "20261126-140000F"
     assert s["last_diff"]["prior"] == "20261126-120000F"
     assert s["last_incr"] is None
-    assert s["oldest"]["label"] == "20261126-120000F" and s["newest"]["type"] == "diff"
+    assert s["oldest"]["label"] == "20261126-120000F" and s["newest"]["label"] == "20261126-140000F"
     assert s["oldest"]["stop_time"] == "2026-11-26T12:01:00+00:00"
     # the WAL range of the current database only, and the current system id
     assert s["wal"] == {"min": "000000010000000000000002", "max": "00000002000000000000000A"}
@@ -68,7 +69,7 @@ def test_missing_stanza_and_unknown_stanza():
 
 @pytest.mark.parametrize("text, expected", [
     ("2026-11-26 12:30:00+00", datetime.datetime(2026, 11, 26, 12, 30, tzinfo=UTC)),
-    ("2026-11-26T13:30:00.5+01:00", datetime.datetime(2026, 11, 26, 12, 30, 0, 500000, tzinfo=UTC)),
+    ("2026-11-26 13:30:00.5+01:00", datetime.datetime(2026, 11, 26, 12, 30, 0, 500000, tzinfo=UTC)),
     ("2026-11-26 07:00:00-0530", datetime.datetime(2026, 11, 26, 12, 30, tzinfo=UTC)),
 ])
 def test_parse_time_with_offsets(text, expected):
@@ -93,6 +94,10 @@ def test_target_time_reachable_from_the_newest_backup_ending_before_it():
     now = datetime.datetime(2026, 11, 27, tzinfo=UTC)
     late = target_check(s, target_time="2026-11-26 13:30:00+00", now=now)
     assert late["reachable"] and late["backup"] == "20261126-120000F_20261126-130000D"
+    # handed to pgbackrest restore --target in UTC, with a space, as it parses it
+    assert late["option"] == "2026-11-26 13:30:00+00"
+    offset = target_check(s, target_time="2026-11-26T14:30:00.25+01:00", now=now)
+    assert offset["reachable"] and offset["option"] == "2026-11-26 13:30:00.250000+00"
     early = target_check(s, target_time="2026-11-26 12:05:00+00", now=now)
     assert early["reachable"] and early["backup"] == "20261126-120000F"
 
@@ -101,7 +106,10 @@ def test_target_time_refusals_say_why():
     s = stanza_summary(INFO, "main")
     now = datetime.datetime(2026, 11, 27, tzinfo=UTC)
     old = target_check(s, target_time="2026-11-26 12:00:30+00", now=now)
-    assert not old["reachable"] and "older than the oldest backup, 20261126-120000F" in old["reason"]
+    assert not old["reachable"] and "before the end of the oldest backup, 20261126-120000F" in old["reason"]
+    # the second the oldest backup ended does not count: pgBackRest wants stop < target
+    assert not target_check(s, target_time="2026-11-26 12:01:00.9+00", now=now)["reachable"]
+    assert target_check(s, target_time="2026-11-26 12:01:01+00", now=now)["reachable"]
     future = target_check(s, target_time="2026-11-28 00:00:00+00", now=now)
     assert not future["reachable"] and "in the future" in future["reason"]
     zoneless = target_check(s, target_time="2026-11-26 12:30:00", now=now)
@@ -111,9 +119,16 @@ def test_target_time_refusals_say_why():
 def test_target_lsn_and_latest():
     s = stanza_summary(INFO, "main")
     assert target_check(s, target_lsn="0/6000000")["backup"] == "20261126-120000F_20261126-130000D"
+    assert target_check(s, target_lsn="0/8000000")["backup"] == "20261126-140000F"
     older = target_check(s, target_lsn="0/2000000")
     assert not older["reachable"] and "older than the oldest backup" in older["reason"]
     assert not target_check(s, target_lsn="nonsense")["reachable"]
     latest = target_check(s)
-    assert latest == {"reachable": True, "reason": "", "backup": "20261126-120000F_20261126-130000D",
+    assert latest == {"reachable": True, "reason": "", "backup": "20261126-140000F", "option": None,
                       "type": "latest", "value": "latest"}
+
+
+def test_unreadable_repository_is_not_an_empty_one():
+    # pgbackrest info exits 0 and reports 99 when it cannot read the repository
+    s = stanza_summary([{"name": "main", "status": {"code": 99, "message": "other"}, "backup": []}], "main")
+    assert s["status"]["code"] not in STATUS_KNOWN and s["exists"]
