@@ -129,52 +129,44 @@ def stanza_summary(info: list[dict[str, Any]], stanza: str) -> dict[str, Any]:
 
 def target_check(summary: dict[str, Any], target_time: str | None = None, target_lsn: str | None = None,
                  now: datetime.datetime | None = None) -> dict[str, Any]:
-    """Whether the stanza's backups reach a recovery target: a backup must have ended at or before it."""
-    oldest = summary.get("oldest")
+    """Whether the stanza's backups reach a recovery target, and from which backup.
+
+    pgBackRest starts a recovery from the newest backup that ended before the
+    target (in whole seconds for a time): the same rule here, so that the
+    backup named is the one it restores (restore.yml passes it with --set).
+    """
     result: dict[str, Any] = {"reachable": False, "reason": "", "backup": None, "option": None}
-    if target_time:
-        result.update(type="time", value=target_time)
-        try:
+    backups = summary.get("backups") or []
+    oldest = summary.get("oldest") or {}
+    late = ""
+    try:
+        if target_time:
+            result.update(type="time", value=target_time)
             when = parse_time(target_time)
-        except ValueError as err:
-            result["reason"] = str(err)
-            return result
-        result["option"] = pgbackrest_time(when)
-        # pgBackRest picks the newest backup that stopped before the target,
-        # in whole seconds: the same rule here, so that the backup named is
-        # the one it restores (restore.yml passes it with --set)
-        second = int(when.timestamp())
-        candidates = [b for b in (summary.get("backups") or []) if b["stop"] is not None and int(b["stop"]) < second]
-        now = now or datetime.datetime.now(datetime.timezone.utc)
-        if oldest is None:
-            result["reason"] = "the repository holds no backup of this stanza to start a recovery from."
-        elif not candidates:
-            result["reason"] = (f"target time {target_time} is before the end of the oldest backup, {oldest['label']}, "
-                                f"which ended at {oldest['stop_time']}: no backup of the repository reaches back to it.")
-        elif when > now:
-            result["reason"] = f"target time {target_time} is in the future (now {now.isoformat(timespec='seconds')})."
-        else:
-            result.update(reachable=True, backup=candidates[-1]["label"])
-    elif target_lsn:
-        result.update(type="lsn", value=target_lsn)
-        try:
+            result["option"] = pgbackrest_time(when)
+            candidates = [b for b in backups if b["stop"] is not None and int(b["stop"]) < int(when.timestamp())]
+            too_old = f"target time {target_time} is before the end of the oldest backup, {oldest.get('label')}, which ended at {oldest.get('stop_time')}"
+            now = now or datetime.datetime.now(datetime.timezone.utc)
+            if when > now:
+                late = f"target time {target_time} is in the future (now {now.isoformat(timespec='seconds')})."
+        elif target_lsn:
+            result.update(type="lsn", value=target_lsn)
             wanted = lsn_value(target_lsn)
-        except ValueError as err:
-            result["reason"] = str(err)
-            return result
-        result["option"] = target_lsn.strip()
-        candidates = [b for b in (summary.get("backups") or []) if b["lsn_stop"] and lsn_value(b["lsn_stop"]) <= wanted]
-        if oldest is None:
-            result["reason"] = "the repository holds no backup of this stanza to start a recovery from."
-        elif not candidates:
-            result["reason"] = (f"target LSN {target_lsn} is older than the oldest backup, {oldest['label']}, which ended at "
-                                f"LSN {oldest['lsn_stop']}: no backup of the repository reaches back to it.")
+            result["option"] = target_lsn.strip()
+            candidates = [b for b in backups if b["lsn_stop"] and lsn_value(b["lsn_stop"]) <= wanted]
+            too_old = f"target LSN {target_lsn} is older than the oldest backup, {oldest.get('label')}, which ended at LSN {oldest.get('lsn_stop')}"
         else:
-            result.update(reachable=True, backup=candidates[-1]["label"])
+            result.update(type="latest", value="latest")
+            candidates, too_old = backups, ""
+    except ValueError as err:
+        result["reason"] = str(err)
+        return result
+    if not oldest:
+        result["reason"] = "the repository holds no backup of this stanza to start a recovery from."
+    elif not candidates:
+        result["reason"] = too_old + ": no backup of the repository reaches back to it."
+    elif late:
+        result["reason"] = late
     else:
-        result.update(type="latest", value="latest")
-        if summary.get("newest") is None:
-            result["reason"] = "the repository holds no backup of this stanza to restore."
-        else:
-            result.update(reachable=True, backup=summary["newest"]["label"])
+        result.update(reachable=True, backup=candidates[-1]["label"])
     return result
