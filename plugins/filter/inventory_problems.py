@@ -226,7 +226,9 @@ def summarise(hostvars: Any, groups: dict[str, list[str]], required_vars: list[s
         "etcd": defaults.get("pgha_etcd_group", "etcd"),
         "postgres": defaults.get("pgha_postgres_group", "postgres"),
         "balancers": defaults.get("pgha_balancer_group", "balancers"),
-        "backup": defaults.get("pgha_backup_group", "backup"),
+        # the inventory (or -e) may name the backup group, which is optional
+        "backup": next((hostvars[h]["pgha_backup_group"] for h in groups.get("all") or [] if "pgha_backup_group" in hostvars[h]),
+                       defaults.get("pgha_backup_group", "backup")),
     }
     members = {role: list(groups.get(name) or []) for role, name in group_names.items()}
     everyone = sorted(set().union(*members.values()))
