@@ -91,4 +91,8 @@ molecule-lifecycle: venv image source  ## Debian 13: add, remove, replace and ro
 
 molecule: molecule-default molecule-drills molecule-lifecycle molecule-installed  ## every molecule scenario
 
-test: lint sanity unit integration molecule  ## the whole suite (README's test command)
+test: venv  ## the whole suite (README's test command)
+	@# the three static checks at once (each log kept whole), then the rest in order
+	$(MAKE) -j3 --output-sync=target lint sanity unit
+	$(MAKE) integration
+	$(MAKE) molecule
