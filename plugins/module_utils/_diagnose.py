@@ -30,7 +30,9 @@ PATRONI_PROGRESS_STATES = frozenset((
 ))
 # "stopped" is not one of them: Patroni reports it for a moment after its own
 # start, before its first cycle starts PostgreSQL (a lasting one stalls).
-PATRONI_FAILED_STATES = frozenset(("start failed", "crashed"))
+# A failed bootstrap is final too: Patroni exits and systemd starts it
+# again, so the wait would otherwise see it "starting" over and over.
+PATRONI_FAILED_STATES = frozenset(("start failed", "crashed", "custom bootstrap failed", "initdb failed", "bootstrap failed"))
 
 SECRET_PATTERNS = (
     (re.compile(r"(['\"]?\w*password['\"]?\s*[=:]\s*)('[^']*'|\"[^\"]*\"|[^\s,}]+)", re.IGNORECASE), r"\1********"),
