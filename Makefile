@@ -92,7 +92,6 @@ molecule-lifecycle: venv image source  ## Debian 13: add, remove, replace and ro
 molecule: molecule-default molecule-drills molecule-lifecycle molecule-installed  ## every molecule scenario
 
 test: venv  ## the whole suite (README's test command)
-	@# the three static checks at once (each log kept whole), then the rest in order
-	$(MAKE) -j3 --output-sync=target lint sanity unit
-	$(MAKE) integration
+	@# the static checks and the loopback integration test at once (each log kept whole), then molecule
+	$(MAKE) -j4 --output-sync=target lint sanity unit integration
 	$(MAKE) molecule

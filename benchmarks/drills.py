@@ -19,7 +19,14 @@ run of the same benchmark clears them first).
     .venv/bin/python benchmarks/drills.py failover --rounds 3 --profile default
     .venv/bin/python benchmarks/drills.py loss --rounds 2 --durability async
     .venv/bin/python benchmarks/drills.py loss --rounds 2 --durability strict
+    .venv/bin/python benchmarks/drills.py defences --rounds 1
     .venv/bin/python benchmarks/drills.py plot benchmarks/results/failover_fast [FILE.json ...]
+    .venv/bin/python benchmarks/drills.py --plot benchmarks/results/failover_fast   (the same)
+
+``defences`` runs the Patroni-freeze drill (``loss``, asynchronous) with the
+split-brain defences off -- no fence, no leader VIP guard, no HAProxy
+shutdown-sessions, turned off at run time on the running lab -- and then on
+again, and prints both; it writes benchmarks/results/defences.json.
 
 ``plot`` needs no lab: it draws the pictures again from saved pgload results
 (files, or directories of them), each PNG next to its JSON.
@@ -311,6 +318,37 @@ def bench_loss(lab: Lab, rounds: int, durability: str) -> dict[str, Any]:
             "members_dual_s": summary([r["members_dual_s"] for r in rows])}
 
 
+def set_defences(lab: Lab, on: bool) -> None:
+    """Turn the split-brain defences off or on again on every member, at run time: the fence
+    (pgha-fence), the leader VIP guard (pgha-vip-guard) and HAProxy's on-marked-down
+    shutdown-sessions (haproxy.cfg kept aside and put back, then a reload)."""
+    cfg, kept = "/etc/haproxy/haproxy.cfg", "/etc/haproxy/haproxy.cfg.pgha-defences"
+    haproxy = (f"cp -p {kept} {cfg} && rm -f {kept}" if on else
+               f"cp -p {cfg} {kept} && sed -i 's/ on-marked-down shutdown-sessions//' {cfg}")
+    for member in lab.scenario.members:
+        units = "pgha-fence pgha-vip-guard"
+        subprocess.run(["docker", "exec", member, "sh", "-c",
+                        f"systemctl {'start' if on else 'stop'} {units}; "
+                        f"if [ -e {kept} ] || [ {str(on).lower()} = false ]; then {haproxy}; fi; "
+                        "systemctl reload haproxy"], check=True, capture_output=True)
+
+
+def bench_defences(lab: Lab, rounds: int) -> dict[str, Any]:
+    """The Patroni-freeze drill (async) with the defences off, then on, in one run (issue 16)."""
+    out: dict[str, Any] = {"fault": "Patroni SIGSTOP on the leader until a new leader + 8 s (asynchronous, fast profile)",
+                           "defences": "pgha-fence, pgha-vip-guard, HAProxy on-marked-down shutdown-sessions"}
+    try:
+        for state in ("off", "on"):
+            set_defences(lab, state == "on")
+            lab.wait_healthy()
+            res = bench_loss(lab, rounds, "async")
+            out[state] = {k: res[k] for k in ("rounds", "front_acked_lost", "direct_acked_lost", "members_dual_s")}
+    finally:
+        set_defences(lab, True)
+    out["rounds"] = [dict(r, defences=state) for state in ("off", "on") for r in out[state]["rounds"]]
+    return out
+
+
 def result_name(args: argparse.Namespace) -> str:
     """The name of a benchmark's results: benchmarks/results/<name>.json and <name>/."""
     if args.what == "switchover" and args.tls == "both":
@@ -319,6 +357,8 @@ def result_name(args: argparse.Namespace) -> str:
         return "switchover_drills" if args.haproxy == "ours" else f"switchover_drills_{args.haproxy}"
     if args.what == "failover":
         return f"failover_{args.profile}"
+    if args.what == "defences":
+        return "defences"
     return f"loss_{args.durability}"
 
 
@@ -355,10 +395,13 @@ def main() -> int:
     loss = sub.add_parser("loss")
     loss.add_argument("--rounds", type=int, default=2)
     loss.add_argument("--durability", choices=["async", "strict"], default="async")
+    d = sub.add_parser("defences", help="the Patroni-freeze drill with the defences off, then on")
+    d.add_argument("--rounds", type=int, default=1)
     p = sub.add_parser("plot", help="draw the pictures again from saved pgload results (no lab)")
     p.add_argument("results", nargs="+", type=Path, metavar="FILE.json|DIR",
                    help="pgload results, or directories of them (benchmarks/results/<name>)")
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    args = parser.parse_args(["plot", *argv[1:]] if argv[:1] == ["--plot"] else argv)  # --plot: as plot
     if args.what == "plot":
         return redraw(args.results)
     rounds = max(1, min(args.rounds, 20))
@@ -372,6 +415,8 @@ def main() -> int:
         res = bench_switchover(Lab(keep=fresh_rounds_dir(keep)), rounds, args.haproxy)
     elif args.what == "failover":
         res = bench_failover(Lab(keep=fresh_rounds_dir(keep)), rounds, args.profile)
+    elif args.what == "defences":
+        res = bench_defences(Lab(keep=fresh_rounds_dir(keep)), rounds)
     else:
         res = bench_loss(Lab(keep=fresh_rounds_dir(keep)), rounds, args.durability)
     res.update(loadavg_before=before, loadavg_after=loadavg(), cpus=os.cpu_count(),

@@ -90,10 +90,12 @@ def vip_holders(containers: Iterable[str], vip: str) -> list[str]:
 
 def check_healthy(members: Mapping[str, str], api_urls: Mapping[str, str], login: Login, *,
                   leader_vip: str | None = None, containers: bool = False,
-                  balancer: str | None = None, balancer_port: int | None = None) -> dict[str, Any]:
+                  balancer: str | None = None, balancer_port: int | None = None,
+                  balancer_off_leader: bool = False) -> dict[str, Any]:
     """One look: the REST verdict (one running leader, the others streaming on its timeline);
-    with containers, the leader VIP on the leader's container only; with a balancer, its
-    primary port answering on the leader as a primary. A JSON-ready verdict."""
+    with containers, the leader VIP on the leader's container only (and, with
+    balancer_off_leader, the balancer VIP on one member that is not the leader); with a
+    balancer, its primary port answering on the leader as a primary. A JSON-ready verdict."""
     verdict = patroni_lab.cluster_verdict(patroni_lab.views(api_urls, login.timeout))
     leader = verdict.get("leader")
     if verdict["healthy"] and leader_vip and containers:
@@ -101,6 +103,11 @@ def check_healthy(members: Mapping[str, str], api_urls: Mapping[str, str], login
         verdict["vip_holders"] = holders
         if holders != [leader]:
             verdict.update(healthy=False, reason=f"leader VIP on {holders}, leader {leader}")
+    if verdict["healthy"] and balancer and containers and balancer_off_leader:
+        holders = vip_holders(members, balancer)
+        verdict["balancer_vip_holders"] = holders
+        if len(holders) != 1 or leader in holders:
+            verdict.update(healthy=False, reason=f"balancer VIP on {holders}, expected one member other than {leader}")
     if verdict["healthy"] and balancer and balancer_port:
         try:
             door, writable = probe(balancer, balancer_port, members, login)

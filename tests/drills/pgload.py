@@ -64,6 +64,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         "prints JSON, exit 0 if so")
     p.add_argument("--balancer", help="balancer VIP (samples port --balancer-port)")
     p.add_argument("--balancer-port", type=int, help="HAProxy's primary port on the balancer VIP")
+    p.add_argument("--balancer-off-leader", action="store_true",
+                   help="with --check-healthy and --containers: the balancer VIP must sit on one member other "
+                        "than the leader (keepalived_balancer_avoid_leader)")
     p.add_argument("--leader-vip", help="leader VIP (samples VIP:--port)")
     p.add_argument("--containers", action="store_true",
                    help="also ask each member's container (docker exec, named like the member) which VIPs it holds")
@@ -78,7 +81,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=2.0, help="client-side bound of one write (connect + commit)")
     p.add_argument("--sample-interval", type=float, default=0.2)
     p.add_argument("--sample-timeout", type=float, default=1.0)
-    p.add_argument("--holder-interval", type=float, default=1.0)
+    p.add_argument("--holder-interval", type=float, default=0.1,
+                   help="seconds between two looks at who holds the VIPs (nsenter as root; docker exec otherwise)")
     p.add_argument("--max-duration", type=float, default=300.0, help="hard end of the run (seconds)")
     p.add_argument("--stop-file", help="the run ends when this file exists")
     p.add_argument("--marks", help="file of '<label> <unix time>' lines written during the run")
@@ -161,7 +165,7 @@ def main(argv: list[str]) -> int:
     if args.check_healthy:
         verdict = check_healthy(members, urls, Login(args.dbname, args.user), leader_vip=args.leader_vip,
                                 containers=args.containers, balancer=args.balancer,
-                                balancer_port=args.balancer_port)
+                                balancer_port=args.balancer_port, balancer_off_leader=args.balancer_off_leader)
         print(json.dumps(verdict))
         return 0 if verdict["healthy"] else 1
     run_load(args, members, urls)

@@ -98,12 +98,24 @@ IP_OUTPUT = {
 }
 
 
-def test_holder_sampler_records_leader_and_balancer_vip(monkeypatch: pytest.MonkeyPatch) -> None:
+PIDS = {"d1": "101\n", "d2": "102\n", "d3": "0\n"}  # d3 is not running
+
+
+@pytest.mark.parametrize("root", [False, True])
+def test_holder_sampler_records_leader_and_balancer_vip(monkeypatch: pytest.MonkeyPatch, root: bool) -> None:
+    calls: list[tuple[str, ...]] = []
+
     async def fake_exec(*argv: str, **_kwargs: Any) -> FakeExec:
-        assert argv[:2] == ("docker", "exec")
-        return FakeExec(IP_OUTPUT[argv[2]])
+        calls.append(argv)
+        if argv[:2] == ("docker", "exec"):
+            return FakeExec(IP_OUTPUT[argv[2]])
+        if argv[:2] == ("docker", "inspect"):
+            return FakeExec(PIDS[argv[-1]])
+        assert argv[:3] == ("nsenter", "-t", argv[2]) and argv[3] == "-n"
+        return FakeExec(IP_OUTPUT[{"101": "d1", "102": "d2"}[argv[2]]])
 
     monkeypatch.setattr(drill_load.asyncio, "create_subprocess_exec", fake_exec)
+    monkeypatch.setattr(drill_load.os, "geteuid", lambda: 0 if root else 1000)
     args = argparse.Namespace(member=["d1=10.0.0.11", "d2=10.0.0.12", "d3=10.0.0.13"], dbname="postgres",
                               user="postgres", timeout=2.0, leader_vip="10.0.0.101", balancer="10.0.0.100",
                               holder_interval=0.01)
@@ -119,6 +131,9 @@ def test_holder_sampler_records_leader_and_balancer_vip(monkeypatch: pytest.Monk
     asyncio.run(one_sample())
     first = load.holders[0]
     assert (first.holders, first.unknown, first.balancer_holders) == (["d2"], ["d3"], ["d1"])
+    # as root the sampler reads each namespace with nsenter (paused containers answer too), else docker exec
+    assert any(c[0] == "nsenter" for c in calls) == root
+    assert any(c[:2] == ("docker", "exec") for c in calls) != root
 
 
 # ---- the timeline section -------------------------------------------------------------

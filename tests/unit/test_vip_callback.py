@@ -168,7 +168,7 @@ def test_without_sudo_commands_run_directly() -> None:
 @pytest.mark.parametrize(
     "argv",
     [[], ["on_start"], ["on_start", "primary"], ["on_start", "primary", "demo", "extra"],
-     ["on_promote", "primary", "demo"], ["guard", "--forever"]],
+     ["on_promote", "primary", "demo"], ["guard", "--forever"], ["before_stop", "primary"]],
 )
 def test_main_bad_arguments_exit_2(argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     conf = tmp_path / "vip.conf"
@@ -191,6 +191,16 @@ def test_main_reads_config(tmp_path: Path) -> None:
     assert vc.main(["--config", str(conf), "on_role_change", "standby_leader", "demo"], runner=runner) == 0
     assert ["/usr/bin/sudo", "-n", "/usr/sbin/ip", "address", "add", f"{VIP}/16", "dev", "ens3"] in runner.calls
     assert runner.calls[-1][-5:] == ["-c", "2", "-I", "ens3", VIP]
+
+
+def test_before_stop_removes_the_vip_first(tmp_path: Path) -> None:
+    # Patroni's postgresql.before_stop runs the script with no arguments and waits for it
+    conf = tmp_path / "vip.conf"
+    conf.write_text(f"[vip]\naddress = {VIP}\nscope = demo\n", encoding="utf-8")
+    runner = FakeRunner(present=True)
+    assert vc.main(["--config", str(conf), "before_stop"], runner=runner) == 0
+    assert not runner.present
+    assert any("del" in call for call in runner.calls)
 
 
 # ---------------------------------------------------------------- guard

@@ -9,6 +9,11 @@ Two modes, one place for the VIP logic:
   (on_start, on_restart, on_role_change; on_reload and on_stop are accepted
   too). The leader roles get the VIP (plus a gratuitous ARP), every other role
   loses it.
+* before_stop -- Patroni runs ``patroni-vip-callback before_stop`` (its
+  ``postgresql.before_stop`` script, no arguments) and waits for it before it
+  stops PostgreSQL. The VIP goes first, so in a switchover the old leader has
+  dropped it before it releases the leader key, and the new leader never adds
+  it while the old one still holds it.
 * guard -- ``patroni-vip-callback guard`` runs as a small service independent
   of Patroni. It asks the local REST API ``GET /leader`` every few seconds and
   removes the VIP when leadership is not confirmed ``fall`` times in a row
@@ -46,6 +51,7 @@ GUARD_HISTORY = 100
 
 USAGE = (
     f"usage: {IDENT} [--config PATH] <action> <role> <scope>\n"
+    f"       {IDENT} [--config PATH] before_stop\n"
     f"       {IDENT} [--config PATH] guard [--once]\n"
     f"  action: one of {', '.join(CALLBACK_ACTIONS)} (Patroni passes it)\n"
 )
@@ -337,6 +343,12 @@ def main(argv: Sequence[str] | None = None, runner: Runner = run_command) -> int
             if args[1:] not in ([], ["--once"]):
                 raise UsageError(f"guard takes only --once, not {' '.join(args[1:])}")
             return run_guard(load_config(config_path), once=args[1:] == ["--once"], runner=runner)
+        if args[:1] == ["before_stop"]:
+            if len(args) != 1:
+                raise UsageError(f"before_stop takes no arguments, not {' '.join(args[1:])}")
+            cfg = load_config(config_path)
+            run_callback("on_stop", "before_stop", cfg.scope, cfg, runner)
+            return EXIT_OK
         if len(args) != 3:
             raise UsageError(f"expected 3 arguments <action> <role> <scope>, got {len(args)}")
         decide(args[0], args[1], Config())  # validate before reading any file

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Issue 16: the asynchronous pause drill (drill 2a: the leader's container
+# paused past a promotion, then unpaused) N times in a row on the drills lab,
+# each run enforcing what CI enforces (nothing acknowledged through the primary port
+# lost, no stale acknowledgement, no dual primary through the front doors).
+# Prints one line per run and writes benchmarks/results/pause_loop.json.
+#   benchmarks/pause_loop.sh        (10 runs)
+#   benchmarks/pause_loop.sh 3
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="$PWD/.cache/collections"
+runs=${1:-10}
+benchmarks/drills_lab.sh
+work=$(mktemp -d)
+for i in $(seq 1 "$runs"); do
+  start=$(date +%s.%N)
+  rc=0
+  PGHA_DRILLS=2a PGHA_DRILLS_RESULTS="$work/run$i" molecule verify -s drills >"$work/run$i.log" 2>&1 || rc=$?
+  end=$(date +%s.%N)
+  python3 - "$work/run$i" "$i" "$rc" "$start" "$end" <<'PY'
+import json, sys
+d, i, rc, start, end = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+try:
+    r = json.load(open(f"{d}/summary.json"))["pause-async"]
+except (OSError, KeyError, ValueError):
+    r = {}
+w = r.get("writers", {})
+line = {"run": i, "passed": rc == 0, "seconds": round(end - start, 1),
+        "old_leader": r.get("old_leader"), "new_leader": r.get("new_leader"),
+        "front_acked": w.get("front", {}).get("acked"), "front_lost": w.get("front", {}).get("acked_lost"),
+        "front_stale": w.get("front", {}).get("stale_acks", 0), "vip_lost": w.get("vip", {}).get("acked_lost"),
+        "front_door_dual_s": r.get("front_door_dual_s"), "members_dual_s": r.get("members_dual_s"),
+        "front_recovery_s": w.get("front", {}).get("recovery_s")}
+print(json.dumps(line), flush=True)
+with open(f"{d}.line.json", "w") as f:
+    json.dump(line, f)
+PY
+done
+python3 - "$work" "$runs" <<'PY'
+import json, sys
+work, runs = sys.argv[1], int(sys.argv[2])
+lines = [json.load(open(f"{work}/run{i}.line.json")) for i in range(1, runs + 1)]
+res = {"drill": "pause-async (drill 2a)", "runs": runs, "passed": sum(l["passed"] for l in lines),
+       "front_lost_total": sum(l["front_lost"] or 0 for l in lines),
+       "front_stale_total": sum(l["front_stale"] or 0 for l in lines), "rows": lines}
+json.dump(res, open("benchmarks/results/pause_loop.json", "w"), indent=2)
+print(f"pause-async: {res['passed']}/{runs} runs passed; acknowledged writes lost through the primary port: "
+      f"{res['front_lost_total']}; stale acknowledgements: {res['front_stale_total']}")
+PY
+echo "logs: $work"
