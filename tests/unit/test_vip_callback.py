@@ -270,3 +270,32 @@ def test_guard_history_is_bounded() -> None:
         vc.run_guard(_cfg(), runner=runner, probe=lambda cfg: next(answers), sleep=sleep, state=state)
     assert len(state.history) == vc.GUARD_HISTORY
     assert list(state.history)[-2:] == ["none", "add"]  # the newest decisions are kept
+
+
+class _Answer:
+    def __init__(self, body: bytes) -> None:
+        self.status, self.body = 200, body
+
+    def __enter__(self) -> "_Answer":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def read(self, _n: int) -> bytes:
+        return self.body
+
+
+@pytest.mark.parametrize(
+    ("body", "confirmed"),
+    [(b'{"role": "primary", "state": "running"}', True),
+     # a switchover's demotion: before_stop dropped the VIP and the lease is still valid; no heal then
+     (b'{"role": "primary", "state": "stopping"}', False),
+     (b'{"role": "primary", "state": "restarting"}', False),
+     (b'{"role": "replica", "state": "running"}', False),
+     (b"{}", True)],
+)
+def test_probe_confirms_only_a_running_leader(monkeypatch: pytest.MonkeyPatch, body: bytes, confirmed: bool) -> None:
+    monkeypatch.setattr(vc.urllib.request, "urlopen", lambda *_a, **_k: _Answer(body))
+    cfg = vc.Config(address=VIP, api_url="http://127.0.0.1:8008")
+    assert vc.probe_leader(cfg)[0] is confirmed

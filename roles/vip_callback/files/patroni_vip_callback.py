@@ -268,11 +268,16 @@ def probe_leader(cfg: Config) -> tuple[bool, str]:
     if status != 200:
         return False, f"HTTP {status}"
     try:
-        role = str(json.loads(body or b"{}").get("role", ""))
+        status = json.loads(body or b"{}")
     except ValueError:
-        role = ""
+        status = {}
+    role, state = str(status.get("role", "")), str(status.get("state", ""))
     if role and role not in cfg.leader_roles:
         return False, f"HTTP 200 but role {role} is not a VIP role"
+    # Stopping (a switchover's demotion: the before_stop action dropped the VIP), restarting or
+    # starting: the lease may still be valid, but the VIP must not come back until PostgreSQL runs.
+    if state and state != "running":
+        return False, f"HTTP 200 but PostgreSQL is {state}"
     return True, f"HTTP 200 role {role or 'unknown'}"
 
 
