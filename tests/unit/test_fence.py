@@ -83,7 +83,7 @@ def test_run_fences_once_then_waits_for_a_new_confirmation():
     answers = iter([OK, SILENT, SILENT, SILENT, SILENT])
     fenced = []
     state = fence.FenceState()
-    for _ in range(5):
+    for _step in range(5):
         fence.run(CFG, once=True, probe=lambda _c: next(answers), primary=lambda _d: True,
                   do_fence=lambda c: fenced.append(c) or True, clock=lambda: next(clock), sleep=lambda _s: None,
                   state=state)
