@@ -147,6 +147,30 @@ def version_problems(version: Any) -> list[str]:
     return []
 
 
+FENCE_DEFAULTS = {"interval": 1, "timeout": 2}  # the patroni role's defaults of patroni_fence_interval / _timeout
+
+
+def fence_problems(fence: dict[str, Any], ttl: Any, loop_wait: Any) -> list[str]:
+    """The software fence's bound, when the inventory sets it: above interval + timeout, and at most
+    ttl - loop_wait - interval so the fence acts before a replica can be promoted."""
+    if fence.get("bound") is None or str(fence.get("mode", "auto")) == "disabled":
+        return []
+    try:
+        bound, ttl_s, loop_s = int(fence["bound"]), int(ttl), int(loop_wait)
+        interval = int(fence.get("interval") or FENCE_DEFAULTS["interval"])
+        timeout = int(fence.get("timeout") or FENCE_DEFAULTS["timeout"])
+    except (TypeError, ValueError):
+        return [f"patroni_fence_bound, patroni_fence_interval and patroni_fence_timeout must be whole seconds, "
+                f"got {fence.get('bound')!r}, {fence.get('interval')!r}, {fence.get('timeout')!r}."]
+    highest = ttl_s - loop_s - interval
+    if interval + timeout < bound <= highest:
+        return []
+    return [f"patroni_fence_bound ({bound}) must be above patroni_fence_interval + patroni_fence_timeout "
+            f"({interval} + {timeout}) and at most pgha_ttl - pgha_loop_wait - patroni_fence_interval "
+            f"({ttl_s} - {loop_s} - {interval} = {highest}), so the fence stops a silent leader's PostgreSQL "
+            f"before a replica can be promoted: change it, or set patroni_fence_mode: disabled."]
+
+
 def inventory_problems(summary: dict[str, Any]) -> list[str]:
     """Every problem of the inventory summary, one sentence each."""
     problems: list[str] = []
@@ -207,6 +231,7 @@ def inventory_problems(summary: dict[str, Any]) -> list[str]:
     timing = summary.get("timing")
     if timing:
         problems += timing_problems(timing.get("ttl"), timing.get("loop_wait"), timing.get("retry_timeout"), prefix="pgha_")
+        problems += fence_problems(summary.get("fence") or {}, timing.get("ttl"), timing.get("loop_wait"))
     if "postgresql_version" in summary:
         problems += version_problems(summary["postgresql_version"])
     if summary.get("vip"):
@@ -265,6 +290,8 @@ def summarise(hostvars: Any, groups: dict[str, list[str]], required_vars: list[s
     }
     if first and defaults:
         summary["timing"] = {key: value(first, "pgha_" + key) for key in ("ttl", "loop_wait", "retry_timeout")}
+        # the fence's settings only as the inventory sets them (the patroni role derives the bound)
+        summary["fence"] = {key: hostvars[first].get("patroni_fence_" + key) for key in ("mode", "bound", "interval", "timeout")}
         summary["postgresql_version"] = value(first, "pgha_postgresql_version")
         summary["tls"] = value(first, "pgha_tls")
         summary["vip"] = {

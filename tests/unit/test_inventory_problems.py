@@ -41,6 +41,17 @@ def test_ttl_relation():
     assert inventory_problems(summary(timing={"ttl": "x", "loop_wait": 1, "retry_timeout": 1}))
 
 
+def test_fence_bound_from_the_inventory():
+    ok = summary(fence={"bound": 16})
+    assert inventory_problems(ok) == []
+    assert inventory_problems(summary(fence={})) == []  # the role derives it
+    late = inventory_problems(summary(fence={"bound": 20}))
+    assert len(late) == 1 and "at most pgha_ttl - pgha_loop_wait - patroni_fence_interval (30 - 10 - 1 = 19)" in late[0]
+    assert inventory_problems(summary(fence={"bound": 3}))  # not above interval + timeout
+    assert inventory_problems(summary(fence={"bound": 3, "mode": "disabled"})) == []
+    assert "whole seconds" in inventory_problems(summary(fence={"bound": "soon"}))[0]
+
+
 def test_names_addresses_and_network():
     hosts = {
         "a": {"name": "A", "address": "10.1.0.1"},
