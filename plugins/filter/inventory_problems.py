@@ -152,7 +152,8 @@ FENCE_DEFAULTS = {"interval": 1, "timeout": 2}  # the patroni role's defaults of
 
 def fence_problems(fence: dict[str, Any], ttl: Any, loop_wait: Any) -> list[str]:
     """The software fence's bound, when the inventory sets it: above interval + timeout, and at most
-    ttl - loop_wait - interval so the fence acts before a replica can be promoted."""
+    ttl - loop_wait - interval - timeout (a probe of a frozen Patroni waits its whole timeout), so the
+    fence acts before a replica can be promoted."""
     if fence.get("bound") is None or str(fence.get("mode", "auto")) == "disabled":
         return []
     try:
@@ -162,13 +163,13 @@ def fence_problems(fence: dict[str, Any], ttl: Any, loop_wait: Any) -> list[str]
     except (TypeError, ValueError):
         return [f"patroni_fence_bound, patroni_fence_interval and patroni_fence_timeout must be whole seconds, "
                 f"got {fence.get('bound')!r}, {fence.get('interval')!r}, {fence.get('timeout')!r}."]
-    highest = ttl_s - loop_s - interval
+    highest = ttl_s - loop_s - interval - timeout
     if interval + timeout < bound <= highest:
         return []
     return [f"patroni_fence_bound ({bound}) must be above patroni_fence_interval + patroni_fence_timeout "
-            f"({interval} + {timeout}) and at most pgha_ttl - pgha_loop_wait - patroni_fence_interval "
-            f"({ttl_s} - {loop_s} - {interval} = {highest}), so the fence stops a silent leader's PostgreSQL "
-            f"before a replica can be promoted: change it, or set patroni_fence_mode: disabled."]
+            f"({interval} + {timeout}) and at most pgha_ttl - pgha_loop_wait - patroni_fence_interval - "
+            f"patroni_fence_timeout ({ttl_s} - {loop_s} - {interval} - {timeout} = {highest}), so the fence stops "
+            f"a silent leader's PostgreSQL before a replica can be promoted: change it, or set patroni_fence_mode: disabled."]
 
 
 def inventory_problems(summary: dict[str, Any]) -> list[str]:

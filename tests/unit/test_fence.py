@@ -61,12 +61,15 @@ def test_never_confirmed_means_never_armed():
     assert "fence" not in steps(state, [(t, SILENT, True) for t in range(0, 100)])
 
 
-def test_maintenance_mode_is_never_fenced_even_when_patroni_stops_answering():
+def test_maintenance_mode_is_never_fenced_while_patroni_says_so():
     state = fence.FenceState()
-    seq = [(0, OK, True), (1, PAUSED, True)] + [(t, SILENT, True) for t in range(2, 60)]
+    # paused and answering (503: no lease renewal confirmed by this probe) for a long time
+    seq = [(0, OK, True)] + [(t, fence.Probe(False, True, "HTTP 503 (paused)"), True) for t in range(1, 60)]
     assert "fence" not in steps(state, seq)
+    # a short silence while paused (Patroni restarted in maintenance) is not fenced either
+    assert "fence" not in steps(state, [(t, SILENT, True) for t in range(60, 70)])
     # resumed: the pause flag clears with the next answer, and the guard arms again
-    assert steps(state, [(60, OK, True), (61, SILENT, True), (80, SILENT, True)]) == ["none", "none", "fence"]
+    assert steps(state, [(70, OK, True), (71, SILENT, True), (90, SILENT, True)]) == ["none", "none", "fence"]
 
 
 def test_a_replica_disarms_and_a_lost_lease_counts_like_silence():
@@ -111,3 +114,38 @@ def test_bad_configuration_is_refused(tmp_path):
     with pytest.raises(fence.UsageError, match="needs data_dir, pg_ctl"):
         fence.load_config(str(conf))
     assert fence.main(["--config", str(tmp_path / "missing.conf")]) == fence.EXIT_USAGE
+
+
+def test_a_stalled_fence_asks_again_before_deciding():
+    # the whole node froze while a probe was in flight: the probe "fails" and the clock jumped
+    state = fence.FenceState(last_confirmed=0.0)
+    fenced = []
+    clock = iter([1.0, 30.0, 30.0])
+    fence.run(CFG, once=True, probe=lambda _c: SILENT, primary=lambda _d: True,
+              do_fence=lambda c: fenced.append(c) or True, clock=lambda: next(clock), sleep=lambda _s: None,
+              state=state)
+    assert not fenced and state.last_confirmed == 0.0
+
+
+def test_a_failed_fence_stays_armed_and_tries_again():
+    state = fence.FenceState(last_confirmed=0.0)
+    attempts = []
+    for t in (20.0, 21.0):
+        clock = iter([t, t, t])
+        fence.run(CFG, once=True, probe=lambda _c: SILENT, primary=lambda _d: True,
+                  do_fence=lambda c: attempts.append(c) and False, clock=lambda: next(clock),
+                  sleep=lambda _s: None, state=state)
+    assert len(attempts) == 2 and state.last_confirmed == 0.0
+
+
+def test_patroni_stopped_in_maintenance_mode_is_never_fenced():
+    # pause, then stop Patroni for as long as the work takes: PostgreSQL keeps running as primary
+    state = fence.FenceState()
+    seq = [(0, OK, True), (1, PAUSED, True)] + [(t, SILENT, True) for t in range(2, 3600, 7)]
+    assert "fence" not in steps(state, seq)
+
+
+def test_a_pg_ctl_that_cannot_run_is_reported_not_raised():
+    def boom(*_a, **_k):
+        raise FileNotFoundError("pg_ctl")
+    assert fence.fence(CFG, runner=boom) is False

@@ -45,8 +45,8 @@ def test_fence_bound_from_the_inventory():
     ok = summary(fence={"bound": 16})
     assert inventory_problems(ok) == []
     assert inventory_problems(summary(fence={})) == []  # the role derives it
-    late = inventory_problems(summary(fence={"bound": 20}))
-    assert len(late) == 1 and "at most pgha_ttl - pgha_loop_wait - patroni_fence_interval (30 - 10 - 1 = 19)" in late[0]
+    late = inventory_problems(summary(fence={"bound": 18}))
+    assert len(late) == 1 and "(30 - 10 - 1 - 2 = 17)" in late[0]
     assert inventory_problems(summary(fence={"bound": 3}))  # not above interval + timeout
     assert inventory_problems(summary(fence={"bound": 3, "mode": "disabled"})) == []
     assert "whole seconds" in inventory_problems(summary(fence={"bound": "soon"}))[0]

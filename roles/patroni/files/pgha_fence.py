@@ -27,6 +27,7 @@ Usage: pgha-fence --config /etc/patroni/fence.conf [--once]
 from __future__ import annotations
 
 import configparser
+import http.client
 import json
 import os
 import ssl
@@ -82,7 +83,7 @@ def load_config(path: str) -> Config:
     missing = [k for k in ("api_url", "data_dir", "pg_ctl") if not getattr(cfg, k)]
     if missing:
         raise UsageError(f"the configuration {path} needs {', '.join(missing)}")
-    if cfg.interval <= 0 or cfg.timeout <= 0 or cfg.bound <= cfg.interval + cfg.timeout:
+    if cfg.interval <= 0 or cfg.timeout <= 0 or cfg.bound <= cfg.interval + cfg.timeout or cfg.stop_timeout <= 0:
         raise UsageError(f"the configuration {path} needs positive interval and timeout and a bound "
                          f"above interval + timeout ({cfg.interval} + {cfg.timeout}), not {cfg.bound}")
     return cfg
@@ -107,7 +108,11 @@ class Probe:
 
 
 def decide(now: float, probe: Probe, primary: bool, state: FenceState, cfg: Config) -> str:
-    """One guard step: 'fence' or 'none'. Updates ``state``."""
+    """One guard step: 'fence' or 'none'. Updates ``state``.
+
+    The last pause flag seen holds while Patroni is silent: an operator may
+    stop Patroni in maintenance mode for as long as the work takes (a cluster
+    resumed from another member meanwhile is not seen: docs/split-brain.md)."""
     if probe.paused is not None:
         state.paused = probe.paused
     if not primary:
@@ -141,15 +146,13 @@ def postgres_primary(data_dir: str) -> bool:
 
 def probe_leader(cfg: Config) -> Probe:
     """GET /leader on the local REST API."""
-    context = None
-    if cfg.api_url.startswith("https://"):
-        context = ssl.create_default_context(cafile=cfg.api_ca_file or None)
     try:
+        context = ssl.create_default_context(cafile=cfg.api_ca_file or None) if cfg.api_url.startswith("https://") else None
         with urllib.request.urlopen(f"{cfg.api_url}/leader", timeout=cfg.timeout, context=context) as resp:
             status, body = resp.status, resp.read(65536)
     except urllib.error.HTTPError as exc:
         status, body = exc.code, exc.read(65536) if exc.fp else b""
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         return Probe(False, None, f"no answer ({getattr(exc, 'reason', exc)})")
     try:
         paused = bool(json.loads(body or b"{}").get("pause", False))
@@ -166,7 +169,11 @@ def log(priority: int, message: str) -> None:
 
 def fence(cfg: Config, runner: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> bool:
     argv = [cfg.pg_ctl, "stop", "-D", cfg.data_dir, "-m", "immediate", "-w", "-t", str(cfg.stop_timeout)]
-    result = runner(argv, capture_output=True, text=True, check=False, timeout=cfg.stop_timeout + 10)
+    try:
+        result = runner(argv, capture_output=True, text=True, check=False, timeout=cfg.stop_timeout + 10)
+    except (subprocess.SubprocessError, OSError) as exc:
+        log(syslog.LOG_ERR, f"fence: {' '.join(argv)} failed: {exc}")
+        return False
     if result.returncode != 0:
         log(syslog.LOG_ERR, f"fence: {' '.join(argv)} failed: {(result.stderr or result.stdout).strip()}")
         return False
@@ -189,6 +196,14 @@ def run(cfg: Config, once: bool = False, probe: Callable[[Config], Probe] = prob
         now = clock()
         is_primary = primary(cfg.data_dir)
         was_armed = state.last_confirmed is not None
+        if not answer.confirmed and now - started > cfg.timeout + cfg.interval:
+            # The probe took longer than its own timeout allows: this process was stalled
+            # (a frozen node, a stalled VM). Judge Patroni by a probe made after the stall.
+            log(syslog.LOG_WARNING, f"probe took {now - started:.1f}s ({answer.detail}); the fence itself was "
+                                    "stalled: asking again before deciding")
+            if once:
+                return EXIT_OK
+            continue
         decision = decide(now, answer, is_primary, state, cfg)
         if is_primary and not answer.confirmed and answer.detail != state.last_detail:
             since = f"{now - state.last_confirmed:.1f}s" if state.last_confirmed is not None else "never"
@@ -200,8 +215,8 @@ def run(cfg: Config, once: bool = False, probe: Callable[[Config], Probe] = prob
         if decision == "fence":
             log(syslog.LOG_CRIT, f"fence: leadership not confirmed for {now - (state.last_confirmed or now):.1f}s "
                                  f"(> {cfg.bound}s, {answer.detail}); a replica may be promoted: stopping PostgreSQL")
-            do_fence(cfg)
-            state.last_confirmed = None
+            if do_fence(cfg):
+                state.last_confirmed = None  # armed again by the next confirmation while primary
         if once:
             return EXIT_OK
         sleep(max(0.0, cfg.interval - (clock() - started)))
