@@ -92,6 +92,9 @@ molecule-lifecycle: venv image source  ## Debian 13: add, remove, replace and ro
 molecule: molecule-default molecule-drills molecule-lifecycle molecule-installed  ## every molecule scenario
 
 test: venv  ## the whole suite (README's test command)
-	@# the static checks and the loopback integration test at once (each log kept whole), then molecule
+	@# the static checks and the loopback integration test at once (each log kept whole), then molecule:
+	@# default and drills alone (the drills' bounds are timed), lifecycle and the Debian 12 converge side by side
 	$(MAKE) -j4 --output-sync=target lint sanity unit integration
-	$(MAKE) molecule
+	$(MAKE) molecule-default
+	$(MAKE) molecule-drills
+	$(MAKE) -j2 --output-sync=target molecule-lifecycle molecule-installed
