@@ -5,29 +5,13 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import os
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[2] / "roles" / "patroni" / "files" / "pgha_fence.py"
-
-
-def _load() -> ModuleType:
-    loader = importlib.machinery.SourceFileLoader("pgha_fence", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("pgha_fence", loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    loader.exec_module(module)
-    return module
+from role_scripts import load_script
 
 
-fence = _load()
+fence = load_script("patroni", "pgha_fence.py")
 CFG = fence.Config(api_url="http://127.0.0.1:8008", data_dir="/nonexistent", pg_ctl="/bin/false",
                    interval=1.0, timeout=1.0, bound=14.0)
 OK = fence.Probe(True, False, "HTTP 200")

@@ -5,30 +5,15 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Sequence
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[2] / "roles" / "vip_callback" / "files" / "patroni_vip_callback.py"
-
-
-def _load() -> ModuleType:
-    loader = importlib.machinery.SourceFileLoader("patroni_vip_callback", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("patroni_vip_callback", loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    loader.exec_module(module)
-    return module
+from role_scripts import load_script
 
 
-vc = _load()
+vc = load_script("vip_callback", "patroni_vip_callback.py")
 
 VIP = "10.9.8.100"
 
