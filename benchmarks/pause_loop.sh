@@ -6,6 +6,10 @@
 # Prints one line per run and writes benchmarks/results/pause_loop.json.
 #   benchmarks/pause_loop.sh        (10 runs)
 #   benchmarks/pause_loop.sh 3
+#   PGHA_ETCD_LEADER_ON_PRIMARY=1 benchmarks/pause_loop.sh
+#       before each run, move the etcd leadership onto the PostgreSQL primary's
+#       host (the combination behind the lost writes of the first loop);
+#       pgha-etcd-leader-away must move it off again before the fault.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -13,11 +17,30 @@ export ANSIBLE_COLLECTIONS_PATH="$PWD/.cache/collections"
 runs=${1:-10}
 benchmarks/drills_lab.sh
 work=$(mktemp -d)
+credentials=$(python3 tests/drills/patroni_lab.py --scenario molecule/drills credentials-dir)
+# etcdctl inside a member: root's password from the lab's credentials, the endpoints from its profile
+etcd_leader_to() {
+  docker exec -i "$1" bash -c '. /etc/profile.d/etcdctl.sh; IFS= read -r pw; eps=$ETCDCTL_ENDPOINTS; unset ETCDCTL_ENDPOINTS
+    me=$(etcdctl --user "root:$pw" --endpoints "${eps%%,*}" member list -w fields | awk -F" : " -v n="$(hostname)" \
+      "/\"ID\"/{id=\$2} /\"Name\"/{gsub(/\"/,\"\",\$2); if (\$2==n) print id}")
+    for ep in ${eps//,/ }; do etcdctl --user "root:$pw" --endpoints "$ep" move-leader "$(printf %x "$me")" >/dev/null 2>&1 && exit 0; done
+    exit 0' <"$credentials/etcd_root"
+}
 for i in $(seq 1 "$runs"); do
+  if [ "${PGHA_ETCD_LEADER_ON_PRIMARY:-0}" = 1 ]; then
+    etcd_leader_to "$(python3 tests/drills/patroni_lab.py --scenario molecule/drills leader)"
+  fi
   start=$(date +%s.%N)
   rc=0
   PGHA_DRILLS=2a PGHA_DRILLS_RESULTS="$work/run$i" molecule verify -s drills >"$work/run$i.log" 2>&1 || rc=$?
   end=$(date +%s.%N)
+  # A failed run keeps each member's etcd, Patroni and fence journal, so the cause can be read later.
+  if [ "$rc" != 0 ]; then
+    for m in $(docker ps --filter network=pgha-drills --format "{{.Names}}"); do
+      docker exec "$m" journalctl -u etcd -u patroni -u pgha-fence -u pgha-etcd-leader-away -o short-precise --no-pager \
+        --since "@${start%.*}" >"$work/run$i.$m.journal" 2>&1 || true
+    done
+  fi
   python3 - "$work/run$i" "$i" "$rc" "$start" "$end" <<'PY'
 import json, sys
 d, i, rc, start, end = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])

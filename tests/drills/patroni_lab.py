@@ -283,9 +283,14 @@ def main(argv: list[str]) -> int:
     p.add_argument("--api-scheme", default="http", choices=["http", "https"])
     p.add_argument("--api-ca", help="CA bundle that signed the REST API's certificates (https)")
     p.add_argument("--timeout", type=float, default=3.0)
-    p.add_argument("what", choices=["leader", "healthy"])
+    p.add_argument("what", choices=["leader", "healthy", "credentials-dir"])
     args = p.parse_args(argv)
     use_ca_file(args.api_ca)
+    if args.what == "credentials-dir":
+        if not args.scenario:
+            p.error("credentials-dir needs --scenario")
+        print(read_scenario(args.scenario).credentials_dir)
+        return 0
     if args.scenario:
         scenario = read_scenario(args.scenario)
         use_ca_file(args.api_ca or scenario.ca_file)
