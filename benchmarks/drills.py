@@ -15,6 +15,7 @@ run of the same benchmark clears them first).
     .venv/bin/python benchmarks/drills.py switchover --rounds 5
     .venv/bin/python benchmarks/drills.py switchover --rounds 5 --haproxy classic
     .venv/bin/python benchmarks/drills.py switchover --rounds 5 --tls both
+    .venv/bin/python benchmarks/drills.py switchover --rounds 5 --vip-mode keepalived
     .venv/bin/python benchmarks/drills.py failover --rounds 3 --profile fast
     .venv/bin/python benchmarks/drills.py failover --rounds 3 --profile default
     .venv/bin/python benchmarks/drills.py loss --rounds 2 --durability async
@@ -190,18 +191,32 @@ def apply_haproxy(lab: Lab, timing: str) -> None:
                    cwd=ROOT, check=True, capture_output=True)
 
 
-def bench_switchover(lab: Lab, rounds: int, haproxy: str = "ours") -> dict[str, Any]:
+def converge_lab(*extra: str) -> None:
+    """Converge the running drills lab again with extra ansible-playbook arguments (none: as the inventory says)."""
+    env = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
+               ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"))
+    subprocess.run(["molecule", "converge", "-s", "drills", "--", *extra], check=True, cwd=ROOT, env=env,
+                   stdout=subprocess.DEVNULL)
+
+
+def bench_switchover(lab: Lab, rounds: int, haproxy: str = "ours", vip_mode: str = "as-built") -> dict[str, Any]:
     lab.profile("fast", "async")
     if haproxy != "ours":
         apply_haproxy(lab, haproxy)
+    if vip_mode != "as-built":
+        converge_lab("-e", f"pgha_leader_vip_mode={vip_mode}")
     try:
         rows = switchover_rounds(lab, rounds)
     finally:
         if haproxy != "ours":
             apply_haproxy(lab, "ours")
+        if vip_mode != "as-built":
+            converge_lab()
     gaps = [r["write_gap_s"] for r in rows]
-    return {"haproxy": HAPROXY[haproxy] | {"name": haproxy}, "rounds": rows, "write_gap_s": summary(gaps),
-            "request_to_recovered_s": summary([r["request_to_recovered_s"] or 0.0 for r in rows])}
+    return {"haproxy": HAPROXY[haproxy] | {"name": haproxy}, "leader_vip_mode": vip_mode, "rounds": rows,
+            "write_gap_s": summary(gaps),
+            "request_to_recovered_s": summary([r["request_to_recovered_s"] or 0.0 for r in rows]),
+            "leader_vip_max_holders": max((r["leader_vip_max_holders"] or 0) for r in rows)}
 
 
 def rerun_seconds(tls: bool) -> float:
@@ -253,7 +268,8 @@ def switchover_rounds(lab: Lab, rounds: int) -> list[dict[str, Any]]:
         rows.append({"from": leader, "to": candidate, "write_gap_s": w["write_gap_s"],
                      "request_to_recovered_s": w.get("recovery_s"),
                      "failed_attempts": w["errors"] + w["timeouts"], "acked_lost": w.get("acked_lost"),
-                     "front_door_dual_s": res["dual_primary_front_doors_s"]})
+                     "front_door_dual_s": res["dual_primary_front_doors_s"],
+                     "leader_vip_max_holders": res.get("vip_max_holders")})
     return rows
 
 
@@ -284,7 +300,8 @@ def bench_failover(lab: Lab, rounds: int, timing: str) -> dict[str, Any]:
             "crash_to_first_ack_s": summary([r["crash_to_first_ack_s"] for r in rows])}
 
 
-def bench_loss(lab: Lab, rounds: int, durability: str) -> dict[str, Any]:
+def bench_loss(lab: Lab, rounds: int, durability: str, tag: str = "") -> dict[str, Any]:
+    """tag: part of each round's name (its JSON and picture), so two calls in one run keep both."""
     lab.profile("fast", durability)
     rows = []
     try:
@@ -301,7 +318,7 @@ def bench_loss(lab: Lab, rounds: int, durability: str) -> dict[str, Any]:
                 time.sleep(8)
                 subprocess.run(["docker", "exec", leader, "kill", "-CONT", pid], check=True)
 
-            res = lab.under_load(f"bench-loss-{durability}-{i}", act, direct=leader)
+            res = lab.under_load(f"bench-loss-{durability}{tag}-{i}", act, direct=leader)
             rows.append({"frozen": leader, "new_leader": res["final_leader"],
                          "members_dual_s": res["dual_primary_members_s"],
                          "front_door_dual_s": res["dual_primary_front_doors_s"],
@@ -341,7 +358,7 @@ def bench_defences(lab: Lab, rounds: int) -> dict[str, Any]:
         for state in ("off", "on"):
             set_defences(lab, state == "on")
             lab.wait_healthy()
-            res = bench_loss(lab, rounds, "async")
+            res = bench_loss(lab, rounds, "async", tag=f"-defences-{state}")
             out[state] = {k: res[k] for k in ("rounds", "front_acked_lost", "direct_acked_lost", "members_dual_s")}
     finally:
         set_defences(lab, True)
@@ -354,6 +371,8 @@ def result_name(args: argparse.Namespace) -> str:
     if args.what == "switchover" and args.tls == "both":
         return "switchover_drills_tls"
     if args.what == "switchover":
+        if args.vip_mode != "as-built":
+            return f"switchover_drills_vip_{args.vip_mode}"
         return "switchover_drills" if args.haproxy == "ours" else f"switchover_drills_{args.haproxy}"
     if args.what == "failover":
         return f"failover_{args.profile}"
@@ -387,6 +406,8 @@ def main() -> int:
     s.add_argument("--rounds", type=int, default=5)
     s.add_argument("--haproxy", choices=sorted(HAPROXY), default="ours",
                    help="HAProxy check timings during the run (classic: inter 3s fall 3 rise 2)")
+    s.add_argument("--vip-mode", choices=["as-built", "callback", "keepalived"], default="as-built",
+                   help="converge the lab with this pgha_leader_vip_mode for the run, and back as built after")
     s.add_argument("--tls", choices=["as-built", "both"], default="as-built",
                    help="both: rebuild the lab with TLS off, then on, and compare (about 10 minutes more)")
     f = sub.add_parser("failover")
@@ -412,7 +433,7 @@ def main() -> int:
     if args.what == "switchover" and args.tls == "both":
         res = bench_tls(rounds, keep)
     elif args.what == "switchover":
-        res = bench_switchover(Lab(keep=fresh_rounds_dir(keep)), rounds, args.haproxy)
+        res = bench_switchover(Lab(keep=fresh_rounds_dir(keep)), rounds, args.haproxy, args.vip_mode)
     elif args.what == "failover":
         res = bench_failover(Lab(keep=fresh_rounds_dir(keep)), rounds, args.profile)
     elif args.what == "defences":
