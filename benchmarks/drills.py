@@ -216,7 +216,9 @@ def bench_switchover(lab: Lab, rounds: int, haproxy: str = "ours", vip_mode: str
     return {"haproxy": HAPROXY[haproxy] | {"name": haproxy}, "leader_vip_mode": vip_mode, "rounds": rows,
             "write_gap_s": summary(gaps),
             "request_to_recovered_s": summary([r["request_to_recovered_s"] or 0.0 for r in rows]),
-            "leader_vip_max_holders": max((r["leader_vip_max_holders"] or 0) for r in rows)}
+            # None when a round sampled no VIP holder at all: never read as "at most one"
+            "leader_vip_max_holders": (None if any(r["leader_vip_max_holders"] is None for r in rows)
+                                       else max(r["leader_vip_max_holders"] for r in rows))}
 
 
 def rerun_seconds(tls: bool) -> float:
@@ -371,9 +373,8 @@ def result_name(args: argparse.Namespace) -> str:
     if args.what == "switchover" and args.tls == "both":
         return "switchover_drills_tls"
     if args.what == "switchover":
-        if args.vip_mode != "as-built":
-            return f"switchover_drills_vip_{args.vip_mode}"
-        return "switchover_drills" if args.haproxy == "ours" else f"switchover_drills_{args.haproxy}"
+        name = "switchover_drills" if args.haproxy == "ours" else f"switchover_drills_{args.haproxy}"
+        return name if args.vip_mode == "as-built" else f"{name}_vip_{args.vip_mode}"
     if args.what == "failover":
         return f"failover_{args.profile}"
     if args.what == "defences":

@@ -18,13 +18,16 @@ runs=${1:-10}
 benchmarks/drills_lab.sh
 work=$(mktemp -d)
 credentials=$(python3 tests/drills/patroni_lab.py --scenario molecule/drills credentials-dir)
-# etcdctl inside a member: root's password from the lab's credentials, the endpoints from its profile
+# Move the etcd leadership onto member $1, with etcdctl inside it (its profile's endpoints and TLS,
+# root's password on stdin into ETCDCTL_USER, never on a command line). Fails when it did not land.
 etcd_leader_to() {
-  docker exec -i "$1" bash -c '. /etc/profile.d/etcdctl.sh; IFS= read -r pw; eps=$ETCDCTL_ENDPOINTS; unset ETCDCTL_ENDPOINTS
-    me=$(etcdctl --user "root:$pw" --endpoints "${eps%%,*}" member list -w fields | awk -F" : " -v n="$(hostname)" \
+  docker exec -i "$1" bash -c '. /etc/profile.d/etcdctl.sh; IFS= read -r pw || true; export ETCDCTL_USER="root:$pw"
+    eps=$ETCDCTL_ENDPOINTS; unset ETCDCTL_ENDPOINTS
+    me=$(etcdctl --endpoints "${eps%%,*}" member list -w fields | awk -F" : " -v n="$(hostname)" \
       "/\"ID\"/{id=\$2} /\"Name\"/{gsub(/\"/,\"\",\$2); if (\$2==n) print id}")
-    for ep in ${eps//,/ }; do etcdctl --user "root:$pw" --endpoints "$ep" move-leader "$(printf %x "$me")" >/dev/null 2>&1 && exit 0; done
-    exit 0' <"$credentials/etcd_root"
+    for ep in ${eps//,/ }; do etcdctl --endpoints "$ep" move-leader "$(printf %x "$me")" >/dev/null 2>&1 && break; done
+    lead=$(etcdctl --endpoints "${eps%%,*}" endpoint status -w fields | awk -F" : " "/\"Leader\"/{print \$2; exit}")
+    [ "$lead" = "$me" ]' <"$credentials/etcd_root" || { echo "could not move the etcd leadership onto $1" >&2; exit 1; }
 }
 for i in $(seq 1 "$runs"); do
   if [ "${PGHA_ETCD_LEADER_ON_PRIMARY:-0}" = 1 ]; then

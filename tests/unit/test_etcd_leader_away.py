@@ -23,14 +23,15 @@ LEADER_KEY = "/service/c1/leader"
 class Member:
     """One fake etcd member: its id, who it thinks leads, its applied index, the keys, the moves asked of it."""
 
-    def __init__(self, member_id, leader, applied, keys=None, users=None, answers=True):
+    def __init__(self, member_id, leader, applied, keys=None, users=None, answers=True, tokens=None):
         self.member_id, self.leader, self.applied = member_id, leader, applied
         self.keys = keys or {}
         self.users = users  # None: no authentication
         self.answers = answers
         self.moves = []
         self.logins = 0
-        self.tokens = set()
+        # etcd applies a login on every member (it goes through raft): one token set per fake cluster
+        self.tokens = tokens if tokens is not None else set()
         server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         self.server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -59,7 +60,7 @@ class Member:
                 if self.path == "/v3/auth/authenticate":
                     if member.users and member.users.get(body.get("name")) == body.get("password"):
                         member.logins += 1
-                        token = f"t{member.logins}"
+                        token = f"t{member.member_id}-{member.logins}"
                         member.tokens.add(token)
                         self.reply(200, {"token": token})
                     else:
@@ -149,14 +150,16 @@ def test_never_moves_to_a_member_that_does_not_answer_or_follows_another_leader(
 def test_logs_in_and_logs_in_again_when_the_token_expired(cluster):
     users = {"root": "s3cret"}
     keys = {LEADER_KEY: "pg1"}
-    a, b = cluster(Member("1", "1", 100, keys, users), Member("2", "1", 100, users=users))
+    tokens = set()
+    a, b = cluster(Member("1", "1", 100, keys, users, tokens=tokens), Member("2", "1", 100, users=users, tokens=tokens))
     conf = conf_for(a, [a, b], user="root", password="s3cret")
     etcd = away.Etcd(conf)
     assert away.check_once(etcd, conf, lambda m: None) == "moved"
     assert a.moves == ["2"]
-    a.tokens.clear()  # the token expired
+    tokens.clear()  # the token expired
     assert away.check_once(etcd, conf, lambda m: None) == "moved"
-    assert a.logins == 2
+    # both logins went to this host's own member, never to the other one (the password stays local)
+    assert (a.logins, b.logins) == (2, 0)
 
 
 def test_a_wrong_password_is_an_error_that_names_the_member(cluster):

@@ -22,15 +22,17 @@ Patroni member: when this member is the etcd leader and the leader key of
 the Patroni cluster names this host's Patroni member, move the etcd
 leadership to the healthiest other member (the one that answers and has
 applied the most). It never moves it to a member that does not answer.
-Runs as root: moving the leadership needs etcd's root user.
+Runs as the etcd user; with etcd authentication it logs in as etcd's root
+user, against this host's own member only, to read Patroni's leader key and
+to move the leadership.
 
   pgha-etcd-leader-away --config /etc/etcd/pgha-etcd-leader-away.conf [--once]
 
 The configuration (INI, section [away]): endpoint (this member's client
-URL), endpoints (every member's, comma separated), leader_key (Patroni's
+URL on the loopback address), endpoints (every member's, comma separated), leader_key (Patroni's
 leader key), member (this host's Patroni member name), interval, timeout,
 ca_file, cert_file, key_file (TLS, optional), user and password (etcd
-authentication, optional; the file is then readable by root only).
+authentication, optional; the file is root:etcd 0640).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from __future__ import annotations
 import argparse
 import base64
 import configparser
+import http.client
 import json
 import ssl
 import sys
@@ -57,12 +60,20 @@ class Etcd:
         self.timeout = float(conf.get("timeout", "1"))
         self.user = conf.get("user", "")
         self.password = conf.get("password", "")
+        self.local = conf["endpoint"]
+        self.ca_file = conf.get("ca_file", "")
+        self.cert_file = conf.get("cert_file", "")
+        self.key_file = conf.get("key_file", "")
         self.token = None
-        self.context = None
-        if conf.get("ca_file"):
-            self.context = ssl.create_default_context(cafile=conf["ca_file"])
-            if conf.get("cert_file"):
-                self.context.load_cert_chain(conf["cert_file"], conf.get("key_file") or None)
+
+    def _context(self):
+        """The TLS settings, read again for every request: a renewed certificate or CA needs no restart."""
+        if not self.ca_file:
+            return None
+        context = ssl.create_default_context(cafile=self.ca_file)
+        if self.cert_file:
+            context.load_cert_chain(self.cert_file, self.key_file or None)
+        return context
 
     def _post(self, endpoint, path, body, auth=True):
         headers = {"Content-Type": "application/json"}
@@ -71,31 +82,41 @@ class Etcd:
         req = urllib.request.Request(endpoint.rstrip("/") + path, data=json.dumps(body).encode(),
                                      headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout, context=self.context) as resp:
-                return json.loads(resp.read() or b"{}")
+            with urllib.request.urlopen(req, timeout=self.timeout, context=self._context()) as resp:
+                answer = json.loads(resp.read() or b"{}")
         except urllib.error.HTTPError as err:
             detail = err.read().decode(errors="replace")[:200]
             raise EtcdError(f"{endpoint}{path}: HTTP {err.code} {detail}") from err
-        except (OSError, ValueError) as err:
-            raise EtcdError(f"{endpoint}{path}: {err}") from err
+        except (OSError, ValueError, http.client.HTTPException) as err:
+            raise EtcdError(f"{endpoint}{path}: {err!r}") from err
+        if not isinstance(answer, dict):
+            raise EtcdError(f"{endpoint}{path}: not a JSON object: {str(answer)[:100]}")
+        return answer
+
+    @staticmethod
+    def _auth_error(err):
+        return "token" in str(err) or "HTTP 401" in str(err) or "permission denied" in str(err)
 
     def call(self, endpoint, path, body):
         """POST with a token when authentication is configured; log in again once when it expired."""
         if self.user and not self.token:
-            self.login(endpoint)
+            self.login()
         try:
             return self._post(endpoint, path, body)
         except EtcdError as err:
-            if self.user and ("token" in str(err) or "HTTP 401" in str(err)):
-                self.login(endpoint)
+            if self.user and self._auth_error(err):
+                self.login()
                 return self._post(endpoint, path, body)
             raise
 
-    def login(self, endpoint):
-        res = self._post(endpoint, "/v3/auth/authenticate", {"name": self.user, "password": self.password}, auth=False)
+    def login(self):
+        """A token from this host's own member: the password never crosses the network."""
+        self.token = None
+        res = self._post(self.local, "/v3/auth/authenticate", {"name": self.user, "password": self.password},
+                         auth=False)
         self.token = res.get("token")
         if not self.token:
-            raise EtcdError(f"{endpoint}: etcd gave no token to user {self.user}")
+            raise EtcdError(f"{self.local}: etcd gave no token to user {self.user}")
 
     def status(self, endpoint):
         """(member id, leader id, raft applied index) of one member."""
@@ -106,7 +127,10 @@ class Etcd:
     def get(self, endpoint, key):
         res = self.call(endpoint, "/v3/kv/range", {"key": base64.b64encode(key.encode()).decode()})
         kvs = res.get("kvs") or []
-        return base64.b64decode(kvs[0].get("value", "")).decode() if kvs else None
+        try:
+            return base64.b64decode(kvs[0].get("value", "")).decode() if kvs else None
+        except (ValueError, AttributeError) as err:
+            raise EtcdError(f"{endpoint}: {key} holds no readable value: {err!r}") from err
 
     def move_leader(self, endpoint, target_id):
         self.call(endpoint, "/v3/maintenance/transfer-leadership", {"targetID": target_id})
@@ -170,17 +194,22 @@ def main(argv=None):
 
     etcd = Etcd(conf)
     interval = float(conf.get("interval", "1"))
-    last_error = None
+    last_said = None
+
+    def say_once(msg):
+        nonlocal last_said
+        if msg != last_said:  # say it once, not every second
+            log(msg)
+        last_said = msg
+
     while True:
         try:
-            done = check_once(etcd, conf, log)
-            last_error = None
+            done = check_once(etcd, conf, say_once)
+            if done != "no-target":
+                last_said = None
         except EtcdError as err:
             done = "error"
-            if str(err) != last_error:  # say it once, not every second
-                log(f"etcd does not answer as expected: {err}")
-            last_error = str(err)
-            etcd.token = None
+            say_once(f"etcd does not answer as expected: {err}")
         if opts.once:
             print(done)
             return 0 if done != "error" else 1
