@@ -25,9 +25,11 @@ etcd_leader_to() {
     eps=$ETCDCTL_ENDPOINTS; unset ETCDCTL_ENDPOINTS
     me=$(etcdctl --endpoints "${eps%%,*}" member list -w fields | awk -F" : " -v n="$(hostname)" \
       "/\"ID\"/{id=\$2} /\"Name\"/{gsub(/\"/,\"\",\$2); if (\$2==n) print id}")
-    for ep in ${eps//,/ }; do etcdctl --endpoints "$ep" move-leader "$(printf %x "$me")" >/dev/null 2>&1 && break; done
     lead=$(etcdctl --endpoints "${eps%%,*}" endpoint status -w fields | awk -F" : " "/\"Leader\"/{print \$2; exit}")
-    [ "$lead" = "$me" ]' <"$credentials/etcd_root" || { echo "could not move the etcd leadership onto $1" >&2; exit 1; }
+    [ "$lead" = "$me" ] && exit 0
+    # move-leader returns once the transfer is done (pgha-etcd-leader-away may move it away a second later)
+    for ep in ${eps//,/ }; do etcdctl --endpoints "$ep" move-leader "$(printf %x "$me")" >/dev/null 2>&1 && exit 0; done
+    exit 1' <"$credentials/etcd_root" || { echo "could not move the etcd leadership onto $1" >&2; exit 1; }
 }
 for i in $(seq 1 "$runs"); do
   if [ "${PGHA_ETCD_LEADER_ON_PRIMARY:-0}" = 1 ]; then
