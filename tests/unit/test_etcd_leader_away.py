@@ -175,3 +175,19 @@ def test_the_configuration_must_name_every_required_setting(tmp_path):
     path.write_text("[away]\nendpoint = http://127.0.0.1:1\n")
     with pytest.raises(SystemExit, match="lacks endpoints, leader_key, member"):
         away.read_config(str(path))
+
+
+def test_the_command_line_looks_once_and_says_what_it_did(cluster, tmp_path, capsys):
+    keys = {LEADER_KEY: "pg1"}
+    a, b = cluster(Member("1", "1", 100, keys), Member("2", "1", 100))
+    path = tmp_path / "away.conf"
+    path.write_text(f"[away]\nendpoint = {a.url}\nendpoints = {a.url},{b.url}\nleader_key = {LEADER_KEY}\n"
+                    "member = pg1\ninterval = 1\ntimeout = 1\n")
+    assert away.main(["--config", str(path), "--once"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "moved" and a.moves == ["2"]
+    # its own member gone: an error, said in one line, and a non-zero exit
+    a.close()
+    assert away.main(["--config", str(path), "--once"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "error" and out[0].startswith("etcd does not answer as expected: ")
