@@ -193,10 +193,10 @@ def apply_haproxy(lab: Lab, timing: str) -> None:
 
 def converge_lab(*extra: str) -> None:
     """Converge the running drills lab again with extra ansible-playbook arguments (none: as the inventory says)."""
-    env = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
+    env = dict(os.environ, PATH=str(ROOT / ".venv" / "bin") + os.pathsep + os.environ.get("PATH", ""),
                ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"))
-    subprocess.run(["molecule", "converge", "-s", "drills", "--", *extra], check=True, cwd=ROOT, env=env,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([str(ROOT / ".venv" / "bin" / "molecule"), "converge", "-s", "drills", "--", *extra],
+                   env=env, cwd=ROOT, check=True, capture_output=True)
 
 
 def bench_switchover(lab: Lab, rounds: int, haproxy: str = "ours", vip_mode: str = "as-built") -> dict[str, Any]:
@@ -228,11 +228,7 @@ def rerun_seconds(tls: bool) -> float:
 
 def _converge_seconds(tls: bool) -> float:
     started = time.monotonic()
-    subprocess.run([str(ROOT / ".venv" / "bin" / "molecule"), "converge", "-s", "drills", "--", "-e",
-                    f"pgha_tls={str(tls).lower()}"],
-                   env=dict(os.environ, PATH=str(ROOT / ".venv" / "bin") + os.pathsep + os.environ["PATH"],
-                            ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections")),
-                   cwd=ROOT, check=True, capture_output=True)
+    converge_lab("-e", f"pgha_tls={str(tls).lower()}")
     return round(time.monotonic() - started, 1)
 
 
