@@ -9,6 +9,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 CACHE := $(CURDIR)/.cache
 COLL_LINK := $(CACHE)/collections/ansible_collections/pgha/patroni/galaxy.yml
 SUITE ?= trixie
+SLOW ?= 0
 LAB := -i inventories/lab/hosts.yml
 export PGHA_IMAGE ?= pgha-lab:$(SUITE)
 export PGHA_CACHE_DIR ?= $(HOME)/.cache/pgha.patroni
@@ -91,10 +92,6 @@ molecule-lifecycle: venv image source  ## Debian 13: add, remove, replace and ro
 
 molecule: molecule-default molecule-drills molecule-lifecycle molecule-installed  ## every molecule scenario
 
-test: venv  ## the whole suite (README's test command)
-	@# the static checks and the loopback integration test at once (each log kept whole), then molecule:
-	@# default and drills alone (the drills' bounds are timed), lifecycle and the Debian 12 converge side by side
-	$(MAKE) -j4 --output-sync=target lint sanity unit integration
-	$(MAKE) molecule-default
-	$(MAKE) molecule-drills
-	$(MAKE) -j2 --output-sync=target molecule-lifecycle molecule-installed
+test: venv  ## the whole suite (README's test command); SLOW=N adds N busy loops beside it
+	@# phases and the table of where the time went: lab/test.sh
+	SLOW=$(SLOW) MAKE="$(MAKE)" lab/test.sh

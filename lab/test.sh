@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# make test: the whole suite in phases, then one table of where the time went
+# (printed whatever the outcome), with the no-op baseline measured on the
+# first lab (benchmarks/noop.yml, written by the default scenario's verify)
+# so every log says how fast its machine was.
+#
+# SLOW=N (make test SLOW=2) runs N busy loops beside the suite, at the same
+# priority, so the controller and the containers get a fraction of the
+# processors: the way to try the suite's time bounds on a slower machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PGHA_PHASES="${PGHA_PHASES:-$PWD/.cache/phases.tsv}"
+mkdir -p "$(dirname "$PGHA_PHASES")"
+: >"$PGHA_PHASES"
+MAKE="${MAKE:-make}"
+suite_start=$(date +%s)
+hogs=()
+
+table() {
+  local rc=$?
+  for pid in "${hogs[@]}"; do kill "$pid" 2>/dev/null || true; done
+  echo
+  echo "make test: where the time went (SLOW=${SLOW:-0}, $(nproc) processors)"
+  printf '  %-44s %8s  %s\n' phase seconds result
+  while IFS=$'\t' read -r name secs result; do
+    printf '  %-44s %8s  %s\n' "$name" "$secs" "$result"
+  done <"$PGHA_PHASES"
+  printf '  %-44s %8s  %s\n' total "$(( $(date +%s) - suite_start ))" "$([ "$rc" -eq 0 ] && echo passed || echo "failed (exit $rc)")"
+  exit "$rc"
+}
+trap table EXIT
+
+phase() {  # phase NAME COMMAND...: run it, record its wall time and result
+  local name="$1" start rc=0
+  shift
+  start=$(date +%s)
+  "$@" || rc=$?
+  printf '%s\t%s\t%s\n' "$name" "$(( $(date +%s) - start ))" "$([ "$rc" -eq 0 ] && echo passed || echo "failed (exit $rc)")" >>"$PGHA_PHASES"
+  return "$rc"
+}
+
+if [ "${SLOW:-0}" -gt 0 ]; then
+  for _ in $(seq 1 "$SLOW"); do
+    sh -c 'while :; do :; done' &
+    hogs+=("$!")
+  done
+  echo "make test: SLOW=$SLOW busy loops running beside the suite (pids ${hogs[*]})"
+fi
+
+# The static checks and the loopback integration test at once (each log kept whole), then
+# molecule: default and drills alone (the drills' bounds are timed), lifecycle and the
+# Debian 12 converge side by side.
+phase "static: lint sanity unit integration" "$MAKE" -j4 --output-sync=target lint sanity unit integration
+phase "molecule default (Debian 13)" "$MAKE" molecule-default
+phase "molecule drills (Debian 13)" "$MAKE" molecule-drills
+phase "molecule lifecycle + installed (side by side)" "$MAKE" -j2 --output-sync=target molecule-lifecycle molecule-installed
