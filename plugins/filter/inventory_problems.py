@@ -191,6 +191,13 @@ def inventory_problems(summary: dict[str, Any]) -> list[str]:
     for var in summary.get("required_missing") or []:
         problems.append(f"The variable {var} is not set: define it in the inventory's group_vars (see inventories/example).")
 
+    cluster = summary.get("cluster_name")
+    if cluster is not None and not NAME_RE.match(str(cluster)):
+        problems.append(
+            f"pgha_cluster_name '{cluster}' cannot be used: it names etcd keys, directories and certificates; "
+            f"use lower-case letters, digits, '-', '_' and '.' (starting and ending with a letter or digit)."
+        )
+
     network = None
     cidr = summary.get("network_cidr")
     if cidr:
@@ -287,6 +294,7 @@ def summarise(hostvars: Any, groups: dict[str, list[str]], required_vars: list[s
         "hosts": hosts,
         "renamed": renamed,
         "network_cidr": hostvars[first].get("pgha_network_cidr") if first else None,
+        "cluster_name": hostvars[first].get("pgha_cluster_name") if first else None,
         "required_missing": [f"{var} (hosts: {', '.join(h)})" for var, h in missing.items()],
     }
     if first and defaults:

@@ -13,8 +13,10 @@ description:
   - Takes C(hostvars) and the hosts of the play after the preflight role's
     C(reach) step (a C(setup) task with C(become), registered as
     C(__preflight_reach)) and returns one sentence per host that is
-    unreachable, whose SSH key is missing on the controller, or that
-    cannot become root. An empty list means every host can be managed.
+    unreachable, whose SSH key is missing on the controller, that cannot
+    become root, or that runs a system the roles cannot serve (anything but
+    Debian 12 or newer on x86_64). An empty list means every host can be
+    managed.
 options:
   _input:
     description: C(hostvars).
@@ -76,7 +78,30 @@ def host_problem(host: str, hv: Any) -> str | None:
             return (f"{where}: reached as {user} but cannot become root ({cause}); "
                     f"give {user} sudo rights (passwordless, or run with --ask-become-pass).")
         return f"{where}: reached as {user} but reading its facts as root failed ({cause or 'no answer'})."
-    return None
+    return platform_problem(where, result["ansible_facts"])
+
+
+# What the roles can serve: apt, systemd and Debian's package names, x86_64 builds.
+SUPPORTED_DISTRIBUTION = "Debian"
+SUPPORTED_MIN_MAJOR = 12
+SUPPORTED_ARCHITECTURES = ("x86_64",)
+
+
+def platform_problem(where: str, facts: dict[str, Any]) -> str | None:
+    """The sentence for a host whose system the roles cannot serve, or None."""
+    def fact(name: str) -> str:
+        return str(facts.get(name) or facts.get("ansible_" + name) or "")
+    distribution, major, arch = fact("distribution"), fact("distribution_major_version"), fact("architecture")
+    if not distribution and not arch:
+        return None  # a host that answered without platform facts (tests); judged by the roles
+    supported = (distribution == SUPPORTED_DISTRIBUTION and major.isdigit() and int(major) >= SUPPORTED_MIN_MAJOR
+                 and arch in SUPPORTED_ARCHITECTURES)
+    if supported:
+        return None
+    system = f"{distribution or 'an unknown system'} {fact('distribution_version') or major}".strip()
+    return (f"{where}: runs {system} on {arch or 'an unknown architecture'}, which the roles cannot serve; "
+            f"they support {SUPPORTED_DISTRIBUTION} {SUPPORTED_MIN_MAJOR} or newer on "
+            f"{' or '.join(SUPPORTED_ARCHITECTURES)} - use such a host.")
 
 
 def reach_problems(hostvars: Any, hosts: list[str]) -> list[str]:

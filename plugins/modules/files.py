@@ -146,14 +146,17 @@ def _read(path: str) -> bytes | None:
 def _prepare_temp(module: AnsibleModule, item: dict[str, Any], tmp: str, current: os.stat_result | None) -> None:
     """Give the temporary file its final owner and mode before it is renamed into place.
 
-    A file that holds a secret is never readable by others, not even for a moment.
+    A file that holds a secret is never readable by others, not even for a moment: the
+    temporary file is 0600 (mkstemp) while its owner changes, and then gets its final mode
+    at once (the one asked for, else the current file's, else 0644), never a wider one first.
     """
     if current is not None:
-        os.chmod(tmp, stat.S_IMODE(current.st_mode))
         os.chown(tmp, current.st_uid, current.st_gid)
+    module.set_fs_attributes_if_different({**_attrs(module, item, tmp), "mode": None}, False)
+    if item.get("mode"):
+        module.set_fs_attributes_if_different({**_attrs(module, item, tmp), "owner": None, "group": None}, False)
     else:
-        os.chmod(tmp, 0o644)
-    module.set_fs_attributes_if_different(_attrs(module, item, tmp), False)
+        os.chmod(tmp, stat.S_IMODE(current.st_mode) if current is not None else 0o644)
 
 
 def ensure_file(module: AnsibleModule, item: dict[str, Any], diffs: list[dict[str, str]]) -> bool:

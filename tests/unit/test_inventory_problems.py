@@ -176,3 +176,14 @@ def test_backup_group_one_host_not_a_member():
     no_tls = inventory_problems(summary(backup_hosts=["r"], tls=False))
     assert len(no_tls) == 1 and "pgha_tls is off" in no_tls[0]
     assert inventory_problems(summary(tls=False)) == []
+
+
+def test_a_cluster_name_that_could_escape_a_path_or_a_shell_is_refused():
+    for bad in ["../etc", "a b", "x;reboot", "Prod", "-x", "a/b", "$(id)"]:
+        problems = inventory_problems(summary(cluster_name=bad))
+        assert problems == [
+            f"pgha_cluster_name '{bad}' cannot be used: it names etcd keys, directories and certificates; "
+            "use lower-case letters, digits, '-', '_' and '.' (starting and ending with a letter or digit)."
+        ], bad
+    for good in ["pgha", "prod-eu.1", "a"]:
+        assert inventory_problems(summary(cluster_name=good)) == []

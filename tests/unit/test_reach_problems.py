@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ansible_collections.pgha.patroni.plugins.filter.reach_problems import host_problem, reach_problems
 
-FACTS = {"ansible_facts": {"architecture": "x86_64"}, "changed": False}
+FACTS = {"ansible_facts": {"distribution": "Debian", "distribution_major_version": "13", "architecture": "x86_64"},
+         "changed": False}
 
 
 def hv(result, **over):
@@ -49,3 +50,38 @@ def test_reach_problems_keeps_only_the_bad_hosts():
     assert reach_problems(hostvars, ["a", "b"]) == [
         "b (10.0.0.2): unreachable over ssh as deploy (timeout); check the address, that sshd runs there, "
         "and that the key of deploy is authorized."]
+
+
+DEBIAN12 = {"distribution": "Debian", "distribution_major_version": "12", "distribution_version": "12.8",
+            "architecture": "x86_64"}
+
+
+def facts(**over):
+    return {"ansible_facts": {**DEBIAN12, **over}, "changed": False}
+
+
+def test_debian_12_and_13_on_x86_64_are_served():
+    assert host_problem("n1", hv(facts())) is None
+    assert host_problem("n1", hv(facts(distribution_major_version="13", distribution_version="13.2"))) is None
+
+
+def test_a_redhat_host_is_refused_with_what_is_supported():
+    msg = host_problem("n1", hv(facts(distribution="Rocky", distribution_major_version="9",
+                                      distribution_version="9.4")))
+    assert msg == ("n1 (10.0.0.1): runs Rocky 9.4 on x86_64, which the roles cannot serve; "
+                   "they support Debian 12 or newer on x86_64 - use such a host.")
+
+
+def test_an_older_debian_is_refused():
+    msg = host_problem("n1", hv(facts(distribution_major_version="11", distribution_version="11.9")))
+    assert msg.startswith("n1 (10.0.0.1): runs Debian 11.9 on x86_64, which the roles cannot serve")
+
+
+def test_another_architecture_is_refused():
+    msg = host_problem("n1", hv(facts(architecture="aarch64")))
+    assert msg.startswith("n1 (10.0.0.1): runs Debian 12.8 on aarch64, which the roles cannot serve")
+
+
+def test_prefixed_fact_names_count_too():
+    prefixed = {"ansible_" + k: v for k, v in {**DEBIAN12, "distribution": "CentOS"}.items()}
+    assert "runs CentOS 12.8 on x86_64" in host_problem("n1", hv({"ansible_facts": prefixed}))
