@@ -210,11 +210,13 @@ class PatroniClient:
     # ------------------------------------------------------------ trust and time
 
     def trusted(self, url: str) -> bool:
-        """Whether requests may go to ``url``: a configured member, or HTTPS verified by the configured CA."""
-        origin = _origin(self.normalize_url(url))
-        if origin in {_origin(u) for u in self.urls}:
-            return True
-        return origin[0] == "https" and bool(self.ca_cert) and self.validate_certs
+        """Whether requests may go to ``url``: only a configured member's scheme, host and port.
+
+        A URL read from the DCS is used only when it is one of the configured ones; a certificate
+        of the cluster CA is not enough (the backup host has one too), and whoever can write a
+        member key must not be able to steer requests and the REST password elsewhere.
+        """
+        return _origin(self.normalize_url(url)) in {_origin(u) for u in self.urls}
 
     def deadline_in(self, seconds: float | None) -> None:
         """From now on, no request waits past ``seconds`` from now (None: no deadline)."""
@@ -323,7 +325,7 @@ class PatroniClient:
         if not self.trusted(base):
             raise PatroniApiError(
                 f"refusing to send {method} {path} to {base}: a member publishes that REST API URL in the DCS, "
-                "but it is not one of the configured api_url (and not HTTPS verified by ca_cert); "
+                "but it is not one of the configured api_url; "
                 "add it to api_url if it is a member of this cluster", url=url)
         if record if record is not None else not is_read:
             self.actions.append({"method": method, "url": url, "path": path, "body": mask_secrets(body)})

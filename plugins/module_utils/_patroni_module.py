@@ -61,14 +61,35 @@ def run_module(argument_spec_extra: dict[str, Any] | None, run_fn: RunFunction, 
 
 
 def require_trusted(client: PatroniClient, members: list[dict[str, Any]]) -> None:
-    """Refuse, before anything is sent, members whose published REST URL the client will not use."""
+    """Refuse, before anything is sent, members whose published REST URL the client will not use.
+
+    A URL must be one of the configured api_url, and the Patroni answering there must call itself
+    by the member's name: a member key that points "pg3" at pg2's (configured) URL would otherwise
+    send pg3's reinit or restart to pg2.
+    """
     refused = [f"{m['name']} ({member_url(m) or 'no api_url'})" for m in members
                if not client.trusted(member_url(m) or "http://")]
     if refused:
         raise PatroniApiError(
             f"refusing to address {', '.join(refused)}: the REST API URL these members publish in the DCS is not "
-            "one of the configured api_url (and not HTTPS verified by ca_cert); list every member's REST URL "
-            "in api_url; nothing was sent")
+            "one of the configured api_url; list every member's REST URL in api_url; nothing was sent")
+    for member in members:
+        answered = member_identity(client, member_url(member))
+        if answered is not None and answered != member["name"]:
+            raise PatroniApiError(
+                f"refusing to address {member['name']}: the REST API URL it publishes in the DCS "
+                f"({member_url(member)}) is answered by member {answered}; a member key in the DCS was changed "
+                "or two members share a URL; nothing was sent")
+
+
+def member_identity(client: PatroniClient, base: str) -> str | None:
+    """The name the Patroni at ``base`` gives itself in GET /patroni, or None when it does not say."""
+    try:
+        status = client.member_status(base)
+    except PatroniApiError:
+        return None  # not answering: the operation itself will say so
+    name = (status.get("patroni") or {}).get("name") if isinstance(status.get("patroni"), dict) else None
+    return str(name) if name else None
 
 
 def post_and_wait_for_leader(client: PatroniClient, path: str, body: dict[str, Any], cluster: dict[str, Any],

@@ -103,14 +103,25 @@ def test_a_planted_member_url_receives_nothing(stubs):
     assert member.requests[-1]["auth"] == GOOD_AUTH
 
 
-def test_https_member_urls_verified_by_the_cluster_ca_are_trusted():
+def test_only_configured_member_urls_are_trusted_even_with_the_cluster_ca():
+    # Issue 28: a certificate of the cluster CA is not enough (the backup host has one)
     configured = PatroniClient(["https://10.0.0.11:8008"], ca_cert="/etc/pgha/ca.pem")
-    assert configured.trusted("https://pg2.example:8008/patroni")
-    assert not configured.trusted("http://pg2.example:8008")
-    assert not PatroniClient(["https://10.0.0.11:8008"]).trusted("https://pg2.example:8008")
-    assert not PatroniClient(["https://10.0.0.11:8008"], ca_cert="ca.pem",
-                             validate_certs=False).trusted("https://pg2.example:8008")
+    assert not configured.trusted("https://pg2.example:8008/patroni")
+    assert not configured.trusted("https://10.0.0.11:8009")
+    assert configured.trusted("https://10.0.0.11:8008/patroni")
+    assert not configured.trusted("http://10.0.0.11:8008")
     assert PatroniClient(["10.0.0.11:80"]).trusted("http://10.0.0.11/patroni")
+
+
+def test_a_member_key_pointing_at_another_members_url_is_refused(stubs):
+    pg2 = stubs()
+    pg2.answer("GET", "/patroni", (200, json.dumps({"state": "running", "patroni": {"name": "pg2"}})))
+    c = client([pg2.url])
+    # "pg3" publishes pg2's (configured) URL: its reinit would go to pg2
+    with pytest.raises(PatroniApiError, match="refusing to address pg3: .* is answered by member pg2"):
+        _patroni_module.require_trusted(c, [{"name": "pg3", "api_url": pg2.url + "/patroni"}])
+    assert [r["method"] for r in pg2.requests] == ["GET"] and c.actions == []
+    _patroni_module.require_trusted(c, [{"name": "pg2", "api_url": pg2.url + "/patroni"}])
 
 
 def test_credentials_go_only_with_writes(stubs):
