@@ -26,6 +26,7 @@ SUPPORTED_POSTGRESQL_MAJORS = (13, 14, 15, 16, 17)
 
 # Variables of earlier releases and the one fact each became (0.3.0).
 RENAMED = {
+    "postgresql_build_dir": "pgha_build_dir (the parent of a fresh private build directory)",
     "patroni_ttl": "pgha_ttl",
     "patroni_loop_wait": "pgha_loop_wait",
     "patroni_retry_timeout": "pgha_retry_timeout",
