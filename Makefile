@@ -10,6 +10,7 @@ CACHE := $(CURDIR)/.cache
 COLL_LINK := $(CACHE)/collections/ansible_collections/pgha/patroni/galaxy.yml
 SUITE ?= trixie
 SLOW ?= 0
+ONLY ?=
 LAB := -i inventories/lab/hosts.yml
 export PGHA_IMAGE ?= pgha-lab:$(SUITE)
 export PGHA_CACHE_DIR ?= $(HOME)/.cache/pgha.patroni
@@ -92,6 +93,6 @@ molecule-lifecycle: venv image source  ## Debian 13: add, remove, replace and ro
 
 molecule: molecule-default molecule-drills molecule-lifecycle molecule-installed  ## every molecule scenario
 
-test: venv  ## the whole suite (README's test command); SLOW=N adds N busy loops beside it
+test: venv  ## the whole suite (README's test command); SLOW=N adds N busy loops, ONLY=default,drills picks phases
 	@# phases and the table of where the time went: lab/test.sh
-	SLOW=$(SLOW) MAKE="$(MAKE)" lab/test.sh
+	SLOW=$(SLOW) ONLY=$(ONLY) MAKE="$(MAKE)" lab/test.sh

@@ -4,9 +4,11 @@
 # first lab (benchmarks/noop.yml, written by the default scenario's verify)
 # so every log says how fast its machine was.
 #
-# SLOW=N (make test SLOW=2) runs N busy loops beside the suite, at the same
+# SLOW=N (make test SLOW=4) runs N busy loops beside the suite, at the same
 # priority, so the controller and the containers get a fraction of the
 # processors: the way to try the suite's time bounds on a slower machine.
+# ONLY=static,default,drills,lifecycle (make test ONLY=default,drills) runs
+# only those phases (lifecycle is lifecycle + installed); all by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +23,7 @@ table() {
   local rc=$?
   for pid in "${hogs[@]}"; do kill "$pid" 2>/dev/null || true; done
   echo
-  echo "make test: where the time went (SLOW=${SLOW:-0}, $(nproc) processors)"
+  echo "make test: where the time went (SLOW=${SLOW:-0}, ONLY=${ONLY:-all}, $(nproc) processors)"
   printf '  %-44s %8s  %s\n' phase seconds result
   while IFS=$'\t' read -r name secs result; do
     printf '  %-44s %8s  %s\n' "$name" "$secs" "$result"
@@ -31,9 +33,14 @@ table() {
 }
 trap table EXIT
 
-phase() {  # phase NAME COMMAND...: run it, record its wall time and result
-  local name="$1" start rc=0
-  shift
+wanted() {  # wanted KEY: whether ONLY (comma-separated) asks for this phase
+  [ -z "${ONLY:-}" ] || [[ ",${ONLY}," == *",$1,"* ]]
+}
+
+phase() {  # phase KEY NAME COMMAND...: run it (when wanted), record its wall time and result
+  local key="$1" name="$2" start rc=0
+  shift 2
+  wanted "$key" || return 0
   start=$(date +%s)
   "$@" || rc=$?
   printf '%s\t%s\t%s\n' "$name" "$(( $(date +%s) - start ))" "$([ "$rc" -eq 0 ] && echo passed || echo "failed (exit $rc)")" >>"$PGHA_PHASES"
@@ -51,7 +58,7 @@ fi
 # The static checks and the loopback integration test at once (each log kept whole), then
 # molecule: default and drills alone (the drills' bounds are timed), lifecycle and the
 # Debian 12 converge side by side.
-phase "static: lint sanity unit integration" "$MAKE" -j4 --output-sync=target lint sanity unit integration
-phase "molecule default (Debian 13)" "$MAKE" molecule-default
-phase "molecule drills (Debian 13)" "$MAKE" molecule-drills
-phase "molecule lifecycle + installed (side by side)" "$MAKE" -j2 --output-sync=target molecule-lifecycle molecule-installed
+phase static "static: lint sanity unit integration" "$MAKE" -j4 --output-sync=target lint sanity unit integration
+phase default "molecule default (Debian 13)" "$MAKE" molecule-default
+phase drills "molecule drills (Debian 13)" "$MAKE" molecule-drills
+phase lifecycle "molecule lifecycle + installed (side by side)" "$MAKE" -j2 --output-sync=target molecule-lifecycle molecule-installed
