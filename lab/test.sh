@@ -24,11 +24,11 @@ table() {
   for pid in "${hogs[@]}"; do kill "$pid" 2>/dev/null || true; done
   echo
   echo "make test: where the time went (SLOW=${SLOW:-0}, ONLY=${ONLY:-all}, $(nproc) processors)"
-  printf '  %-44s %8s  %s\n' phase seconds result
+  printf '  %-52s %8s  %s\n' phase seconds result
   while IFS=$'\t' read -r name secs result; do
-    printf '  %-44s %8s  %s\n' "$name" "$secs" "$result"
+    printf '  %-52s %8s  %s\n' "$name" "$secs" "$result"
   done <"$PGHA_PHASES"
-  printf '  %-44s %8s  %s\n' total "$(( $(date +%s) - suite_start ))" "$([ "$rc" -eq 0 ] && echo passed || echo "failed (exit $rc)")"
+  printf '  %-52s %8s  %s\n' total "$(( $(date +%s) - suite_start ))" "$([ "$rc" -eq 0 ] && echo passed || echo "failed (exit $rc)")"
   exit "$rc"
 }
 trap table EXIT
