@@ -77,11 +77,13 @@ class FinalState:
     read_error: str | None = None
 
 
-def runs_of(samples: list[Sample]) -> Runs:
+def certain_runs(samples: list[Sample]) -> Runs:
     """Per member, the intervals in which consecutive samples of ONE source saw it writable.
 
-    An interval spans first..last writable answer of a run, so it is certain (up to
-    one sample interval shorter than the truth, never longer)."""
+    An interval spans first..last writable answer of a run, and any other answer or no
+    answer ends it, so it is certain (up to one sample interval shorter than the truth,
+    never longer): the measure of the time WITHOUT a primary and of a promotion's time.
+    Never the measure of an overlap (runs_of is)."""
     out: Runs = {}
     current: str | None = None
     first = last = 0.0
@@ -92,6 +94,40 @@ def runs_of(samples: list[Sample]) -> Runs:
                 out.setdefault(current, []).append((first, last))
             current, first = who, s.end
         last = s.end
+    if current is not None:
+        out.setdefault(current, []).append((first, last))
+    return out
+
+
+def runs_of(samples: list[Sample], window: float = 0.0) -> Runs:
+    """Per member, the intervals in which samples of ONE source say it may have been writable.
+
+    The measure of an overlap, so it errs on the side of "writable":
+    - each writable answer is an interval, from the moment it was asked (``start``) until
+      the next sample was due (``end + window``, the sampling window): a single answer
+      counts, and two different members answering one front door within the window overlap;
+    - an unanswered probe is unknown, not "not writable": writable answers of one member
+      with only unanswered probes between them form one run;
+    - a run ends at its last writable answer plus the window, earlier only where the same
+      member answered "read-only" before that (the start of that answer); an answer by
+      another member ends it too, but does not shorten it.
+    """
+    out: Runs = {}
+    current: str | None = None
+    first = last = 0.0
+    for s in sorted(samples, key=lambda x: x.end):
+        if s.member is None or s.writable is None:
+            continue  # unknown: neither ends nor extends the run
+        if s.writable and s.member == current:
+            last = s.end + window
+            continue
+        if current is not None:
+            if s.member == current:  # the same member, now read-only
+                last = min(last, max(first, s.start))
+            out.setdefault(current, []).append((first, last))
+            current = None
+        if s.writable:
+            current, first, last = s.member, s.start, s.end + window
     if current is not None:
         out.setdefault(current, []).append((first, last))
     return out
@@ -188,10 +224,18 @@ def writer_report(name: str, attempts: list[Attempt], record: Record, final: Fin
     if any(label.endswith(":begin") for label in record.marks):
         w["step_gaps_s"] = step_gaps(times, record.marks)
     if fault is not None:
-        worst = max((g for g in gaps if g[2] > fault), default=None)
-        w["recovery_s"] = round(worst[2] - fault, 3) if worst and worst[0] > 1.0 else 0.0
         first = min((t for t in times if t > fault), default=None)
         w["first_ack_after_fault_s"] = round(first - fault, 3) if first is not None else None
+        if first is None:
+            w["recovery_s"] = None  # nothing acknowledged after the fault: never recovered
+        else:
+            worst = max((g for g in gaps if g[2] > fault), default=None)
+            w["recovery_s"] = round(worst[2] - fault, 3) if worst and worst[0] > 1.0 else 0.0
+    # Acknowledgements after each mark ("fault", "healed", ...): a writer that stopped shows 0.
+    w["acked_after"] = {label: sum(1 for t in times if t > at) for label, at in record.marks.items()}
+    # From each mark to the first acknowledgement after it (None: none after it).
+    w["first_ack_after_s"] = {label: (round(min(t for t in times if t > at) - at, 3) if w["acked_after"][label] else None)
+                              for label, at in record.marks.items()}
     if newest is not None and final.leader:
         w["stale_acks"] = sum(1 for a in acks if (a.done or 0) > newest and a.server != final.leader)
     if final.rows is not None:
@@ -238,8 +282,11 @@ def analyse(record: Record, final: FinalState, sample_interval: float) -> dict[s
     for s in record.samples:
         by_source.setdefault(s.source, []).append(s)
     door_sources = [k for k in by_source if not k.startswith("member:")]
-    door_runs = merge(*(runs_of(by_source[k]) for k in door_sources))
-    member_runs = merge(*(runs_of(v) for k, v in by_source.items() if k.startswith("member:")))
+    # Overlaps on the runs that err towards "writable" (runs_of); times without a primary and the
+    # promotion time on the certain ones (certain_runs).
+    door_runs = merge(*(runs_of(by_source[k], sample_interval) for k in door_sources))
+    member_runs = merge(*(runs_of(v, sample_interval) for k, v in by_source.items() if k.startswith("member:")))
+    member_certain = merge(*(certain_runs(v) for k, v in by_source.items() if k.startswith("member:")))
     door_total, door_windows = overlap(door_runs)
     member_total, member_windows = overlap(member_runs)
     res["dual_primary_front_doors_s"] = round(door_total, 3)
@@ -248,7 +295,7 @@ def analyse(record: Record, final: FinalState, sample_interval: float) -> dict[s
     res["dual_primary_members_windows"] = member_windows
 
     # Longest time in which no member answered as a primary (direct samplers).
-    longest_none, reach = longest_without_primary(member_runs)
+    longest_none, reach = longest_without_primary(member_certain)
     res["no_primary_longest_s"] = round(longest_none, 3)
     if reach is not None:
         res["no_primary_at_end_s"] = round(max(0.0, record.stopped - reach - sample_interval * 2), 3)
@@ -260,7 +307,7 @@ def analyse(record: Record, final: FinalState, sample_interval: float) -> dict[s
     if final.read_error:
         res["final_read_error"] = final.read_error
     # The newest promotion of the final leader: acks by anyone else after it are stale.
-    newest = max((a for a, _b in member_runs.get(final.leader or "", [])), default=None)
+    newest = max((a for a, _b in member_certain.get(final.leader or "", [])), default=None)
     res["final_leader_promoted_at"] = round(newest - record.started, 2) if newest else None
 
     res["writers"] = {name: writer_report(name, [a for a in record.attempts if a.writer == name],
@@ -273,7 +320,14 @@ def analyse(record: Record, final: FinalState, sample_interval: float) -> dict[s
         res[f"{source}_last_answer"] = {"member": last[-1].member, "writable": last[-1].writable} if last else None
     res.update(vip_report(record.holders, record.marks.get("fault"), final.leader))
     res["sample_counts"] = {k: len(v) for k, v in by_source.items()}
+    res["answered_sample_counts"] = {k: sum(1 for s in v if s.member is not None and s.writable is not None)
+                                     for k, v in by_source.items()}
     return res
+
+
+def _num(value: float | None) -> float:
+    """A figure for the table: NaN where there is none."""
+    return float("nan") if value is None else value
 
 
 def table(res: dict[str, Any]) -> str:
@@ -289,6 +343,6 @@ def table(res: dict[str, Any]) -> str:
                  f"{'gap s':>8}{'recov s':>9}{'lost':>6}{'stale':>6}")
     for name, w in res["writers"].items():
         lines.append(f"  {name:<10}{w['attempts']:>6}{w['acked']:>7}{w['errors']:>5}{w['timeouts']:>5}"
-                     f"{w['warnings']:>5}{w['write_gap_s']:>8.2f}{w.get('recovery_s', float('nan')):>9.2f}"
+                     f"{w['warnings']:>5}{w['write_gap_s']:>8.2f}{_num(w.get('recovery_s')):>9.2f}"
                      f"{w.get('acked_lost', '?')!s:>6}{w.get('stale_acks', '?')!s:>6}")
     return "\n".join(lines)
