@@ -202,6 +202,16 @@ def step_gaps(times: list[float], marks: dict[str, float]) -> dict[str, float]:
     return out
 
 
+def step_acks(times: list[float], marks: dict[str, float]) -> dict[str, int]:
+    """The acknowledgements inside each '<step>:begin' .. '<step>:end' window (0: the step wrote nothing)."""
+    out: dict[str, int] = {}
+    for label, start in marks.items():
+        if label.endswith(":begin") and label[: -len(":begin")] + ":end" in marks:
+            step = label[: -len(":begin")]
+            out[step] = sum(1 for t in times if start <= t <= marks[step + ":end"])
+    return out
+
+
 def writer_report(name: str, attempts: list[Attempt], record: Record, final: FinalState,
                   newest: float | None) -> dict[str, Any]:
     """What one writer saw: counts, the longest gap, recovery after the fault, losses, stale acks."""
@@ -223,6 +233,7 @@ def writer_report(name: str, attempts: list[Attempt], record: Record, final: Fin
     }
     if any(label.endswith(":begin") for label in record.marks):
         w["step_gaps_s"] = step_gaps(times, record.marks)
+        w["step_acks"] = step_acks(times, record.marks)
     if fault is not None:
         first = min((t for t in times if t > fault), default=None)
         w["first_ack_after_fault_s"] = round(first - fault, 3) if first is not None else None

@@ -11,8 +11,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "drills"))
 
 from drill_analysis import (  # noqa: E402  pylint: disable=wrong-import-position
-    Attempt, FinalState, HolderSample, Record, Sample, analyse, certain_runs, lost, merge, overlap, runs_of, step_gaps,
-    table)
+    Attempt, FinalState, HolderSample, Record, Sample, analyse, certain_runs, lost, merge, overlap, runs_of, step_acks,
+    step_gaps, table)
 
 
 def member_samples(name: str, pattern: str, start: float = 0.0, step: float = 1.0) -> list[Sample]:
@@ -321,3 +321,16 @@ def test_step_gaps_measure_each_marked_window_whole():
 def test_step_gaps_without_a_gap_are_the_ack_interval():
     times = [float(i) / 10 for i in range(100)]
     assert step_gaps(times, {"s:begin": 2.0, "s:end": 3.0}) == {"s": 0.1}
+
+
+def test_step_acks_count_each_marked_window():
+    times = [0.0, 0.5, 1.0, 4.0, 4.5, 5.0, 9.0, 9.5]
+    marks = {"add:begin": 0.8, "add:end": 4.2, "roll:begin": 6.0, "roll:end": 7.0, "open:begin": 1.0}
+    # a step with no acknowledgement inside shows 0 (its gap alone, 4 s, could pass a loose bound)
+    assert step_acks(times, marks) == {"add": 2, "roll": 0}
+
+
+def test_analyse_reports_step_acks_per_writer():
+    res = run_with([acked("front", i, float(i)) for i in range(1, 4)], rows=None,
+                   **{"s:begin": 1.5, "s:end": 2.5, "t:begin": 5.0, "t:end": 6.0})
+    assert res["writers"]["front"]["step_acks"] == {"s": 1, "t": 0}
