@@ -55,10 +55,27 @@ if [ "${SLOW:-0}" -gt 0 ]; then
   echo "make test: SLOW=$SLOW busy loops running beside the suite (pids ${hogs[*]})"
 fi
 
-# The static checks and the loopback integration test at once (each log kept whole), then
-# molecule: default and drills alone (the drills' bounds are timed), lifecycle and the
-# Debian 12 converge side by side.
-phase static "static: lint sanity unit integration" "$MAKE" -j4 --output-sync=target lint sanity unit integration
-phase default "molecule default (Debian 13)" "$MAKE" molecule-default
+# The static checks and the loopback integration test at once (each log kept whole), beside
+# the first molecule scenario (its log printed after it); then the drills alone (their
+# bounds are timed), lifecycle and the Debian 12 converge side by side.
+static_log="$PWD/.cache/static.log"
+if wanted static && wanted default; then
+  phase static "static: lint sanity unit integration (beside default)" \
+    "$MAKE" -j4 --output-sync=target lint sanity unit integration >"$static_log" 2>&1 &
+  static_pid=$!
+  hogs+=("$static_pid")
+  default_rc=0
+  phase default "molecule default (Debian 13)" "$MAKE" molecule-default || default_rc=$?
+  static_rc=0
+  wait "$static_pid" || static_rc=$?
+  hogs=("${hogs[@]/$static_pid}")
+  echo "make test: the static checks' log (they ran beside molecule default)"
+  cat "$static_log"
+  [ "$default_rc" -eq 0 ] || exit "$default_rc"
+  [ "$static_rc" -eq 0 ] || exit "$static_rc"
+else
+  phase static "static: lint sanity unit integration" "$MAKE" -j4 --output-sync=target lint sanity unit integration
+  phase default "molecule default (Debian 13)" "$MAKE" molecule-default
+fi
 phase drills "molecule drills (Debian 13)" "$MAKE" molecule-drills
 phase lifecycle "molecule lifecycle + installed (side by side)" "$MAKE" -j2 --output-sync=target molecule-lifecycle molecule-installed

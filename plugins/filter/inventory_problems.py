@@ -46,7 +46,8 @@ from typing import Any
 
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import timing_problems
 from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import as_bool, shared_defaults
-from ansible_collections.pgha.patroni.plugins.plugin_utils._inventory import RENAMED, SUPPORTED_POSTGRESQL_MAJORS, parse_network_cidr
+from ansible_collections.pgha.patroni.plugins.plugin_utils._inventory import (
+    POSTGRESQL_END_OF_LIFE, POSTGRESQL_INSTALL_METHODS, RENAMED, SUPPORTED_POSTGRESQL_MAJORS, parse_network_cidr)
 from ansible_collections.pgha.patroni.plugins.plugin_utils._vips import vip_problems
 
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9_.-]*[a-z0-9])?$")
@@ -136,15 +137,32 @@ def port_problems(host: str, ports: dict[str, Any]) -> list[str]:
     return problems
 
 
-def version_problems(version: Any) -> list[str]:
-    major_text = str(version or "").split(".", maxsplit=1)[0]
-    if not major_text.isdigit():
-        return [f"pgha_postgresql_version '{version}' is not a PostgreSQL release like 15.18."]
-    if int(major_text) not in SUPPORTED_POSTGRESQL_MAJORS:
+def version_problems(version: Any, method: Any = "source") -> list[str]:
+    """pgha_postgresql_version for the install method: a full release to build, or a major to install."""
+    method = str(method or "source")
+    if method not in POSTGRESQL_INSTALL_METHODS:
+        return [f"pgha_postgresql_install_method is '{method}': set it to source (the verified upstream tarball, "
+                f"built once) or package (the distribution's postgresql-NN)."]
+    parts = str(version or "").split(".")
+    if not all(p.isdigit() for p in parts) or (method == "source" and len(parts) != 2) or len(parts) > 2:
+        example = "15.18 (the upstream tarball to build)" if method == "source" else "17 (the package postgresql-17)"
+        return [f"pgha_postgresql_version '{version}' is not a PostgreSQL {'release' if method == 'source' else 'major'} "
+                f"for pgha_postgresql_install_method: {method}: write it like {example}."]
+    if int(parts[0]) not in SUPPORTED_POSTGRESQL_MAJORS:
         majors = ", ".join(str(m) for m in SUPPORTED_POSTGRESQL_MAJORS)
-        return [f"PostgreSQL {major_text} is not supported by these roles (supported majors: {majors}; "
+        return [f"PostgreSQL {parts[0]} is not supported by these roles (supported majors: {majors}; "
                 f"README explains why): set pgha_postgresql_version to a release of one of them."]
     return []
+
+
+def end_of_life_warning(version: Any, today: str) -> str:
+    """The sentence to warn with when the major of version is past its end of life on today (YYYY-MM-DD), else ''."""
+    major = str(version or "").split(".", maxsplit=1)[0]
+    end = POSTGRESQL_END_OF_LIFE.get(int(major)) if major.isdigit() else None
+    if end is None or today <= end:
+        return ""
+    return (f"PostgreSQL {major} reached its end of life on {end}: it gets no more fixes, security ones included. "
+            f"Plan the move to a newer major (playbook pgha.patroni.major_upgrade).")
 
 
 FENCE_DEFAULTS = {"interval": 1, "timeout": 2}  # the patroni role's defaults of patroni_fence_interval / _timeout
@@ -241,7 +259,7 @@ def inventory_problems(summary: dict[str, Any]) -> list[str]:
         problems += timing_problems(timing.get("ttl"), timing.get("loop_wait"), timing.get("retry_timeout"), prefix="pgha_")
         problems += fence_problems(summary.get("fence") or {}, timing.get("ttl"), timing.get("loop_wait"))
     if "postgresql_version" in summary:
-        problems += version_problems(summary["postgresql_version"])
+        problems += version_problems(summary["postgresql_version"], summary.get("postgresql_install_method"))
     if summary.get("vip"):
         problems += [p for p in vip_problems(summary["vip"]) if p not in problems]
     return problems
@@ -302,6 +320,7 @@ def summarise(hostvars: Any, groups: dict[str, list[str]], required_vars: list[s
         # the fence's settings only as the inventory sets them (the patroni role derives the bound)
         summary["fence"] = {key: hostvars[first].get("patroni_fence_" + key) for key in ("mode", "bound", "interval", "timeout")}
         summary["postgresql_version"] = value(first, "pgha_postgresql_version")
+        summary["postgresql_install_method"] = value(first, "pgha_postgresql_install_method")
         summary["tls"] = value(first, "pgha_tls")
         summary["vip"] = {
             "leader_vip_mode": value(first, "pgha_leader_vip_mode"),
@@ -325,4 +344,5 @@ class FilterModule:
     """pgha.patroni inventory filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"inventory_problems": inventory_problems, "preflight_problems": preflight_problems}
+        return {"inventory_problems": inventory_problems, "preflight_problems": preflight_problems,
+                "end_of_life_warning": end_of_life_warning}

@@ -23,9 +23,14 @@ def parse_network_cidr(cidr: Any) -> tuple[Network | None, list[str]]:
 # 15 is the one the lab tests). 13 defaults to md5 password hashes; the
 # patroni role sets password_encryption to scram-sha-256 on every major.
 SUPPORTED_POSTGRESQL_MAJORS = (13, 14, 15, 16, 17)
+# The last day of each supported major (the PostgreSQL project's policy: five
+# years after its first release); preflight warns once it has passed.
+POSTGRESQL_END_OF_LIFE = {13: "2025-11-13", 14: "2026-11-12", 15: "2027-11-11", 16: "2028-11-09", 17: "2029-11-08"}
+POSTGRESQL_INSTALL_METHODS = ("source", "package")
 
 # Variables of earlier releases and the one fact each became (0.3.0).
 RENAMED = {
+    "postgresql_install_method": "pgha_postgresql_install_method",
     "postgresql_build_dir": "pgha_build_dir (the parent of a fresh private build directory)",
     "patroni_ttl": "pgha_ttl",
     "patroni_loop_wait": "pgha_loop_wait",

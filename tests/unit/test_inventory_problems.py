@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import shared_defaults
 from ansible_collections.pgha.patroni.plugins.filter.inventory_problems import (
+    end_of_life_warning,
     inventory_problems,
     preflight_problems,
+    version_problems,
 )
 
 
@@ -134,6 +136,27 @@ def test_unsupported_postgresql_major():
     problems = live(a={"pgha_postgresql_version": "12.4"})
     assert len(problems) == 1 and problems[0].startswith("PostgreSQL 12 is not supported by these roles")
     assert live(a={"pgha_postgresql_version": "16.6"}) == []
+
+
+def test_the_version_follows_the_install_method():
+    assert version_problems("15.18") == [] and version_problems("15.18", "source") == []
+    assert version_problems("17", "package") == [] and version_problems("17.2", "package") == []
+    # a source build needs the release to fetch, a package the major
+    assert version_problems("17", "source") == [
+        "pgha_postgresql_version '17' is not a PostgreSQL release for pgha_postgresql_install_method: source: "
+        "write it like 15.18 (the upstream tarball to build)."]
+    assert "not a PostgreSQL major" in version_problems("17.2.1", "package")[0]
+    assert version_problems("17", "apt")[0].startswith("pgha_postgresql_install_method is 'apt': set it to source")
+    assert version_problems("12", "package")[0].startswith("PostgreSQL 12 is not supported")
+    problems = live(a={"pgha_postgresql_install_method": "package", "pgha_postgresql_version": "17"})
+    assert problems == []
+
+
+def test_end_of_life_is_a_warning_from_the_day_after():
+    assert end_of_life_warning("13.20", "2025-11-13") == ""
+    assert end_of_life_warning("13", "2025-11-14").startswith("PostgreSQL 13 reached its end of life on 2025-11-13:")
+    assert end_of_life_warning("17.2", "2026-12-07") == ""
+    assert end_of_life_warning("banana", "2026-12-07") == "" and end_of_life_warning("99", "2026-12-07") == ""
 
 
 def test_vip_ownership_is_checked_before_any_host():

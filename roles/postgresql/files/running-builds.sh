@@ -8,14 +8,20 @@ local_psql() {
     -d postgres -XAtqc "$1" 2>/dev/null
 }
 
-# running_server_major: the major version of the local server, if one answers.
+# running_server_major: the major version of the local server, if one runs:
+# read from its data directory, which the postmaster's lock file beside the
+# socket names (whatever build or package it runs from).
 running_server_major() {
-  local_psql "select current_setting('server_version_num')::int / 10000"
+  l="$PGHA_PGSOCKET/.s.PGSQL.$PGHA_PGPORT.lock"
+  [ -f "$l" ] || return 1
+  pid=$(sed -n 1p "$l") && d=$(sed -n 2p "$l") || return 1
+  kill -0 "$pid" 2>/dev/null && cat "$d/PG_VERSION"
 }
 
-# installed_major: the major version of the build the stable prefix points at.
+# installed_major: the major version of the build the bin directory (the
+# stable prefix of a source build) holds.
 installed_major() {
-  v=$("$PGHA_PREFIX/bin/postgres" --version 2>/dev/null) || return 1
+  v=$("${PGHA_BIN_DIR:-$PGHA_PREFIX/bin}/postgres" --version 2>/dev/null) || return 1
   v=${v##* }
   echo "${v%%.*}"
 }
