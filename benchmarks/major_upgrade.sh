@@ -2,7 +2,8 @@
 # Issue 25's figures: the default lab (pg1-pg3, bk1) converged afresh on
 # 15.18 from source, a full backup, then molecule/default/major_upgrade.yml
 # with a pgbench data set of PGHA_UPGRADE_SCALE (100 by default, about
-# 1.5 GB) under a write every 100 ms through port 5000 and the leader VIP.
+# 1.5 GB) under a write every 100 ms through the balancer's primary port
+# and the leader VIP.
 # Prints, from one run: the upgrade's wall time, the time the cluster was
 # stopped (the playbook's own figure), the longest write gap per path, the
 # acknowledged writes lost, and beside them the time pg_dumpall | psql of the
