@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Build the lab's systemd base image with debootstrap and 'docker import'.
 # Skipped when the image exists. No registry is needed. The image carries
-# systemd, python3, sudo and openssh-server, like a minimal cloud image.
+# systemd, python3, sudo and openssh-server, like a minimal cloud image, and
+# the distribution packages the roles install (issue 31: each converge would
+# otherwise download and unpack them again, about 90 s per lab). The roles
+# still run their install tasks; they find the packages and move on, and
+# install whatever this list misses.
 #   lab/build-image.sh [trixie|bookworm]
 set -euo pipefail
 
@@ -9,7 +13,7 @@ suite="${1:-${PGHA_SUITE:-trixie}}"
 image="${PGHA_IMAGE:-pgha-lab:${suite}}"
 
 # Bump when the image's content changes: an older image is rebuilt.
-revision=2
+revision=3
 if [ "$(docker image inspect -f '{{ index .Config.Labels "pgha.image.revision" }}' "${image}" 2>/dev/null)" = "${revision}" ]; then
   echo "lab: image ${image} (revision ${revision}) exists, not rebuilt"
   exit 0
@@ -34,6 +38,25 @@ debootstrap --variant=minbase \
 # Containers use the same mirror for apt, over the same transport.
 echo "deb ${mirror} ${suite} main" > "${rootfs}/etc/apt/sources.list"
 rm -f "${rootfs}"/etc/apt/sources.list.d/*.sources
+
+# The packages of the roles' defaults (etcd_packages on Debian 13, where the
+# lab takes etcd from the distribution; haproxy_package_name,
+# keepalived_packages, patroni_os_packages, pgbackrest_package,
+# vip_callback_packages; the runtime libraries of the PostgreSQL build and
+# its build dependencies, roles/postgresql/vars/main.yml). Installed with
+# every service kept stopped (policy-rc.d) and etcd left disabled: a host
+# gets its etcd from the etcd role, configured, never the package's
+# single-node default.
+packages=(haproxy keepalived curl procps python3-venv python3-packaging pgbackrest iputils-arping
+          gcc make libreadline-dev zlib1g-dev libicu-dev pkg-config bzip2 libssl-dev tar gzip)
+[ "${suite}" = trixie ] && packages+=(etcd-server etcd-client)
+printf '#!/bin/sh\nexit 101\n' > "${rootfs}/usr/sbin/policy-rc.d"
+chmod 0755 "${rootfs}/usr/sbin/policy-rc.d"
+echo "lab: installing the roles' packages into the image (${#packages[@]})"
+chroot "${rootfs}" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null && apt-get clean' \
+  sh "${packages[@]}"
+rm -f "${rootfs}/usr/sbin/policy-rc.d" "${rootfs}"/etc/systemd/system/multi-user.target.wants/etcd.service
+rm -rf "${rootfs}"/var/lib/apt/lists/*
 # Units that make no sense in a container.
 for unit in systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket \
             getty.target console-getty.service systemd-firstboot.service; do
