@@ -7,17 +7,16 @@
 # SLOW=N (make test SLOW=4) runs N busy loops beside the suite, at the same
 # priority, so the controller and the containers get a fraction of the
 # processors: the way to try the suite's time bounds on a slower machine.
-# ONLY=static,default,lifecycle (make test ONLY=default,lifecycle) runs only
-# those phases (lifecycle is lifecycle + installed); all by default. The
-# failure drills run inside the default scenario, on its lab (issue 31);
-# ONLY=drills runs them in their own scenario (molecule test -s drills) as well.
+# ONLY=static,default,lifecycle,installed (make test ONLY=default,lifecycle)
+# runs only those phases; all by default. The failure drills and the major
+# upgrade run on the default scenario's lab (issue 31); ONLY=drills runs the
+# drills in their own scenario (molecule test -s drills) as well.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export PGHA_PHASES="${PGHA_PHASES:-$PWD/.cache/phases.tsv}"
 mkdir -p "$(dirname "$PGHA_PHASES")"
 : >"$PGHA_PHASES"
-rm -f "$PGHA_PHASES.part"  # the default scenario's part marker (molecule/default/phase_mark.yml)
 MAKE="${MAKE:-make}"
 suite_start=$(date +%s)
 hogs=()
@@ -36,8 +35,8 @@ table() {
 }
 trap table EXIT
 
-wanted() {  # wanted KEY: whether ONLY (comma-separated) asks for this phase
-  [ -z "${ONLY:-}" ] || [[ ",${ONLY}," == *",$1,"* ]]
+wanted() {  # wanted KEY: whether ONLY (comma-separated) asks for this phase (KEY always: every time)
+  [ "$1" = always ] || [ -z "${ONLY:-}" ] || [[ ",${ONLY}," == *",$1,"* ]]
 }
 
 phase() {  # phase KEY NAME COMMAND...: run it (when wanted), record its wall time and result
@@ -58,30 +57,64 @@ if [ "${SLOW:-0}" -gt 0 ]; then
   echo "make test: SLOW=$SLOW busy loops running beside the suite (pids ${hogs[*]})"
 fi
 
-# The static checks and the loopback integration test at once (each log kept whole), beside
-# the first molecule scenario (its log printed after it; they end during its converge, so the
-# drills and the upgrade at the end of its verify run alone: their bounds are timed); then
-# lifecycle and the Debian 12 converge side by side.
-static_log="$PWD/.cache/static.log"
-if wanted static && wanted default; then
-  phase static "static: lint sanity unit integration (beside default)" \
-    "$MAKE" -j4 --output-sync=target lint sanity unit integration >"$static_log" 2>&1 &
-  static_pid=$!
-  hogs+=("$static_pid")
-  default_rc=0
-  phase default "molecule default (Debian 13)" "$MAKE" molecule-default || default_rc=$?
-  static_rc=0
-  wait "$static_pid" || static_rc=$?
-  hogs=("${hogs[@]/$static_pid}")
-  echo "make test: the static checks' log (they ran beside molecule default)"
-  cat "$static_log"
-  [ "$default_rc" -eq 0 ] || exit "$default_rc"
-  [ "$static_rc" -eq 0 ] || exit "$static_rc"
-else
-  phase static "static: lint sanity unit integration" "$MAKE" -j4 --output-sync=target lint sanity unit integration
-  phase default "molecule default (Debian 13)" "$MAKE" molecule-default
+# Two stages (issue 31).
+# 1. Side by side, since most of their time is waiting (SSH round trips, Patroni's loop,
+#    polls), not computing: the static checks and the loopback integration test, the default
+#    scenario up to the end of its checks (its lab kept), lifecycle, and the Debian 12
+#    converge. The default scenario's log streams; the others' logs (each whole) follow it.
+# 2. Alone on the default scenario's lab, because their bounds are timed: the failure drills,
+#    then the major upgrade; then the lab goes.
+# A failure in stage 1 skips stage 2; every stage-1 log is printed either way.
+phase always "setup: venv, images, sources" "$MAKE" venv image source
+
+export PGHA_DEFAULT_LATE=separately  # molecule/default/verify.yml leaves the drills and the upgrade to stage 2
+bg_pids=() bg_names=() bg_logs=()
+background() {  # background KEY NAME COMMAND...: a stage-1 phase beside the default scenario
+  local key="$1" name="$2" log
+  wanted "$key" || return 0
+  log="$PWD/.cache/phase-${key}.log"
+  phase "$@" >"$log" 2>&1 &
+  bg_pids+=("$!") bg_names+=("$name") bg_logs+=("$log")
+  hogs+=("$!")
+}
+background static "static: lint sanity unit integration (stage 1)" \
+  "$MAKE" -j4 --output-sync=target lint sanity unit integration
+background lifecycle "molecule lifecycle (stage 1)" "$MAKE" molecule-lifecycle
+background installed "molecule installed, Debian 12 (stage 1)" "$MAKE" molecule-installed
+
+stage1_rc=0
+if wanted default; then
+  molecule destroy -s default >/dev/null 2>&1 || true
+  phase default "molecule default up to its checks, lab kept (stage 1)" \
+    molecule test -s default --destroy=never || stage1_rc=$?
 fi
-if [[ ",${ONLY:-}," == *",drills,"* ]]; then
-  phase drills "molecule drills (Debian 13, a lab of their own)" "$MAKE" molecule-drills
+for i in "${!bg_pids[@]}"; do
+  rc=0
+  wait "${bg_pids[$i]}" || rc=$?
+  hogs=("${hogs[@]/${bg_pids[$i]}}")
+  echo "make test: the log of '${bg_names[$i]}' (it ran beside the default scenario; exit $rc)"
+  cat "${bg_logs[$i]}"
+  [ "$rc" -eq 0 ] || stage1_rc=$rc
+done
+if ! wanted default; then
+  exit "$stage1_rc"
 fi
-phase lifecycle "molecule lifecycle + installed (side by side)" "$MAKE" -j2 --output-sync=target molecule-lifecycle molecule-installed
+if [ "$stage1_rc" -ne 0 ]; then
+  molecule destroy -s default >/dev/null 2>&1 || true
+  exit "$stage1_rc"
+fi
+
+late() {  # late PLAYBOOK: a playbook of the default scenario's verify, run on its lab
+  MOLECULE_PROJECT_DIRECTORY="$PWD" MOLECULE_SCENARIO_NAME=default PGHA_DEFAULT_LATE= \
+    ansible-playbook -i inventories/lab/hosts.yml "$1"
+}
+stage2_rc=0
+phase default "failure drills on the default lab, alone (stage 2)" late molecule/drills/verify.yml || stage2_rc=$?
+if [ "$stage2_rc" -eq 0 ]; then
+  phase default "major upgrade on the default lab, alone (stage 2)" late molecule/default/major_upgrade.yml || stage2_rc=$?
+fi
+molecule destroy -s default >/dev/null 2>&1 || true
+if [[ ",${ONLY:-}," == *",drills,"* ]] && [ "$stage2_rc" -eq 0 ]; then
+  phase drills "molecule drills (Debian 13, a lab of their own)" "$MAKE" molecule-drills || stage2_rc=$?
+fi
+exit "$stage2_rc"
