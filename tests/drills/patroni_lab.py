@@ -224,7 +224,11 @@ def read_scenario(directory: Path, defaults: Path = ROLE_DEFAULTS) -> Scenario:
     """Members, ports, VIPs and credentials of a molecule scenario whose inventory links
     host_vars/ (one file per member, with pgha_address) and group_vars/ (every member is
     in every group, as in the drills scenario). Precedence as in Ansible: the pgha role's
-    defaults, then group_vars (all first), then host_vars."""
+    defaults, then group_vars (all first), then host_vars. A scenario that keeps them in an
+    inventory/ subdirectory (the drills scenario: beside its verify.yml they would be the
+    playbook's own variables on any inventory) is read from there."""
+    if (directory / "inventory" / "group_vars").is_dir():
+        directory = directory / "inventory"
     group_dir = directory / "group_vars"
     groups = sorted({p.stem for p in group_dir.iterdir()} - {"all"}) if group_dir.is_dir() else []
     group_vars = _read_yaml([*_yaml_files(group_dir / "all")] + [f for g in groups for f in _yaml_files(group_dir / g)])
