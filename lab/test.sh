@@ -7,10 +7,8 @@
 # SLOW=N (make test SLOW=4) runs N busy loops beside the suite, at the same
 # priority, so the controller and the containers get a fraction of the
 # processors: the way to try the suite's time bounds on a slower machine.
-# ONLY=static,default,lifecycle,installed (make test ONLY=default,lifecycle)
-# runs only those phases; all by default. The failure drills and the major
-# upgrade run on the default scenario's lab (issue 31); ONLY=drills runs the
-# drills in their own scenario (molecule test -s drills) as well.
+# ONLY=static,default,drills,lifecycle,installed (make test ONLY=default,drills)
+# runs only those phases; all by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,19 +55,21 @@ if [ "${SLOW:-0}" -gt 0 ]; then
   echo "make test: SLOW=$SLOW busy loops running beside the suite (pids ${hogs[*]})"
 fi
 
-# Three stages (issue 31); a failed stage ends the suite.
+# Four stages (issue 31); a failed stage ends the suite.
 # 1. The static checks and the loopback integration test at once (each log kept whole),
 #    beside the default scenario up to the end of its checks, its lab kept (its log streams;
 #    the static log follows it). The static checks end during its converge.
-# 2. Alone on the default scenario's lab, because their bounds are timed: the failure drills,
-#    then the major upgrade; then the lab goes. One converge serves the checks, the drills
-#    and the upgrade.
-# 3. lifecycle and the Debian 12 converge side by side.
+# 2. Alone on the default scenario's lab, because its bounds are timed: the major upgrade;
+#    then the lab goes.
+# 3. Alone, because their bounds are timed: the failure drills on a lab of their own. (On the
+#    default lab, after its backup drills, the power-cycle drill's cluster did not become
+#    whole again within 60 polls; not understood yet, so they keep their own lab.)
+# 4. lifecycle and the Debian 12 converge side by side.
 # Three scenarios side by side (stage 1 with lifecycle and installed) were tried: a load
 # average of 40 on 2 processors, noop.yml 8 times slower, the suite slower as a whole.
 phase always "setup: venv, images, sources" "$MAKE" venv image source
 
-export PGHA_DEFAULT_LATE=separately  # molecule/default/verify.yml leaves the drills and the upgrade to stage 2
+export PGHA_DEFAULT_LATE=separately  # molecule/default/verify.yml leaves the upgrade to stage 2
 static_log="$PWD/.cache/static.log"
 static_pid=
 if wanted static; then
@@ -98,21 +98,16 @@ late() {  # late PLAYBOOK: a playbook of the default scenario's verify, run on i
     ansible-playbook -i inventories/lab/hosts.yml "$1"
 }
 if [ "$rc" -eq 0 ] && wanted default; then
-  phase default "failure drills on the default lab, alone (stage 2)" late molecule/drills/verify.yml || rc=$?
-  if [ "$rc" -eq 0 ]; then
-    phase default "major upgrade on the default lab, alone (stage 2)" late molecule/default/major_upgrade.yml || rc=$?
-  fi
+  phase default "major upgrade on the default lab, alone (stage 2)" late molecule/default/major_upgrade.yml || rc=$?
 fi
 if wanted default; then molecule destroy -s default >/dev/null 2>&1 || true; fi
 [ "$rc" -eq 0 ] || exit "$rc"
 
-if [[ ",${ONLY:-}," == *",drills,"* ]]; then
-  phase drills "molecule drills (Debian 13, a lab of their own)" "$MAKE" molecule-drills
-fi
+phase drills "molecule drills, Debian 13, alone (stage 3)" "$MAKE" molecule-drills
 if wanted lifecycle && wanted installed; then
-  phase lifecycle "molecule lifecycle + installed, side by side (stage 3)" \
+  phase lifecycle "molecule lifecycle + installed, side by side (stage 4)" \
     "$MAKE" -j2 --output-sync=target molecule-lifecycle molecule-installed
 else
-  phase lifecycle "molecule lifecycle (stage 3)" "$MAKE" molecule-lifecycle
-  phase installed "molecule installed, Debian 12 (stage 3)" "$MAKE" molecule-installed
+  phase lifecycle "molecule lifecycle (stage 4)" "$MAKE" molecule-lifecycle
+  phase installed "molecule installed, Debian 12 (stage 4)" "$MAKE" molecule-installed
 fi
