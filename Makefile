@@ -93,6 +93,6 @@ molecule-lifecycle: venv image source  ## Debian 13: add, remove, replace and ro
 
 molecule: molecule-default molecule-drills molecule-lifecycle molecule-installed  ## every molecule scenario
 
-test: venv  ## the whole suite (README's test command); SLOW=N adds N busy loops, ONLY=default,lifecycle picks phases
+test: venv  ## the whole suite (README's test command); SLOW=N adds N busy loops, ONLY=default,drills picks phases
 	@# phases and the table of where the time went: lab/test.sh
 	SLOW=$(SLOW) ONLY=$(ONLY) MAKE="$(MAKE)" lab/test.sh
