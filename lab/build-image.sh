@@ -13,7 +13,7 @@ suite="${1:-${PGHA_SUITE:-trixie}}"
 image="${PGHA_IMAGE:-pgha-lab:${suite}}"
 
 # Bump when the image's content changes: an older image is rebuilt.
-revision=3
+revision=4
 if [ "$(docker image inspect -f '{{ index .Config.Labels "pgha.image.revision" }}' "${image}" 2>/dev/null)" = "${revision}" ]; then
   echo "lab: image ${image} (revision ${revision}) exists, not rebuilt"
   exit 0
@@ -55,7 +55,12 @@ chmod 0755 "${rootfs}/usr/sbin/policy-rc.d"
 echo "lab: installing the roles' packages into the image (${#packages[@]})"
 chroot "${rootfs}" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null && apt-get clean' \
   sh "${packages[@]}"
-rm -f "${rootfs}/usr/sbin/policy-rc.d" "${rootfs}"/etc/systemd/system/multi-user.target.wants/etcd.service
+# etcd disabled the way `systemctl disable` leaves it: its wants link and its
+# alias (etcd2.service) both gone. With the alias left, `systemctl is-enabled
+# etcd` says "indirect", Ansible's systemd_service counts that as enabled, and
+# etcd did not start after a reboot (the power-cycle drill found it).
+rm -f "${rootfs}/usr/sbin/policy-rc.d" "${rootfs}"/etc/systemd/system/multi-user.target.wants/etcd.service \
+  "${rootfs}"/etc/systemd/system/etcd2.service
 rm -rf "${rootfs}"/var/lib/apt/lists/*
 # Units that make no sense in a container.
 for unit in systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket \
