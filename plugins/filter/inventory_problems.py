@@ -47,7 +47,7 @@ from typing import Any
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import timing_problems
 from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import as_bool, shared_defaults
 from ansible_collections.pgha.patroni.plugins.plugin_utils._inventory import (
-    POSTGRESQL_END_OF_LIFE, POSTGRESQL_INSTALL_METHODS, RENAMED, SUPPORTED_POSTGRESQL_MAJORS, parse_network_cidr)
+    POSTGRESQL_END_OF_LIFE, POSTGRESQL_INSTALL_METHODS, RENAMED, SUPPORTED_POSTGRESQL_MAJORS, client_cidr_problems, parse_network_cidr)
 from ansible_collections.pgha.patroni.plugins.plugin_utils._vips import vip_problems
 
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9_.-]*[a-z0-9])?$")
@@ -221,6 +221,8 @@ def inventory_problems(summary: dict[str, Any]) -> list[str]:
     if cidr:
         network, found = parse_network_cidr(cidr)
         problems += found
+    if summary.get("client_cidrs") is not None:
+        problems += client_cidr_problems(summary["client_cidrs"])
 
     names: dict[str, str] = {}
     addresses: dict[str, str] = {}
@@ -313,6 +315,7 @@ def summarise(hostvars: Any, groups: dict[str, list[str]], required_vars: list[s
         "renamed": renamed,
         "network_cidr": hostvars[first].get("pgha_network_cidr") if first else None,
         "cluster_name": hostvars[first].get("pgha_cluster_name") if first else None,
+        "client_cidrs": hostvars[first].get("pgha_client_cidrs") if first else None,
         "required_missing": [f"{var} (hosts: {', '.join(h)})" for var, h in missing.items()],
     }
     if first and defaults:

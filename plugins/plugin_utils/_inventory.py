@@ -19,6 +19,20 @@ def parse_network_cidr(cidr: Any) -> tuple[Network | None, list[str]]:
         return None, [f"pgha_network_cidr '{cidr}' is not a network like 10.0.0.0/24."]
 
 
+def client_cidr_problems(cidrs: Any) -> list[str]:
+    """pgha_client_cidrs: a non-empty list of networks (HAProxy admits connections from these only)."""
+    if isinstance(cidrs, str) or not isinstance(cidrs, (list, tuple)) or not cidrs:
+        return [f"pgha_client_cidrs {cidrs!r} is not a list of networks: set it to the networks the clients "
+                f"connect from, for example ['10.0.0.0/24']."]
+    problems = []
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(str(cidr), strict=False)
+        except ValueError:
+            problems.append(f"pgha_client_cidrs entry '{cidr}' is not a network like 10.0.0.0/24: fix it in the inventory.")
+    return problems
+
+
 # PostgreSQL majors the roles build and configure (Patroni 4.1 supports them;
 # 15 is the one the lab tests). 13 defaults to md5 password hashes; the
 # patroni role sets password_encryption to scram-sha-256 on every major.
@@ -89,4 +103,5 @@ RENAMED = {
     "vip_callback_api_url": "pgha_restapi_url",
     "keepalived_leader_check_bound": "pgha_leader_check_bound",
     "vip_callback_guard_bound": "pgha_leader_check_bound",
+    "haproxy_bind_address": "haproxy_bind_addresses (a list; the default is pgha_address and the balancer VIP)",
 }

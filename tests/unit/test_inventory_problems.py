@@ -210,3 +210,20 @@ def test_a_cluster_name_that_could_escape_a_path_or_a_shell_is_refused():
         ], bad
     for good in ["pgha", "prod-eu.1", "a"]:
         assert inventory_problems(summary(cluster_name=good)) == []
+
+
+def test_client_cidrs_are_a_list_of_networks():
+    assert inventory_problems(summary(client_cidrs=["10.1.0.0/24", "192.0.2.7/32", "2001:db8::/64"])) == []
+    assert inventory_problems(summary(client_cidrs=["10.1.0.0/24", "10.1.0/33"])) == [
+        "pgha_client_cidrs entry '10.1.0/33' is not a network like 10.0.0.0/24: fix it in the inventory."
+    ]
+    for bad in ["10.1.0.0/24", [], {"a": 1}]:
+        problems = inventory_problems(summary(client_cidrs=bad))
+        assert len(problems) == 1 and problems[0].startswith("pgha_client_cidrs ") and "is not a list of networks" in problems[0], bad
+
+
+def test_the_old_single_bind_address_is_named_with_its_list():
+    assert live(a={"haproxy_bind_address": "*"}) == [
+        "Host a sets haproxy_bind_address, which is now haproxy_bind_addresses (a list; the default is pgha_address "
+        "and the balancer VIP): rename it in the inventory."
+    ]
