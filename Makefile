@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CACHE)/collections
 export ANSIBLE_FORCE_COLOR ?= 0
 
-.PHONY: help tools venv docker image source lab destroy status build test lint sanity unit integration \
+.PHONY: help tools venv docker image source lab destroy status build test lint sanity unit integration rules \
         molecule molecule-default molecule-drills molecule-lifecycle molecule-installed
 
 help:  ## list the targets
@@ -76,6 +76,11 @@ unit: venv  ## pytest unit tests
 
 integration: venv  ## modules against a real Patroni cluster on loopback
 	tests/integration/run.sh
+
+rules:  ## the Prometheus alert rules: promtool check rules, then promtool test rules (one test per alert, firing and not)
+	lab/fetch-promtool.sh
+	$(PGHA_CACHE_DIR)/tools/promtool check rules monitoring/pgha-alerts.yml
+	cd tests/prometheus && $(PGHA_CACHE_DIR)/tools/promtool test rules pgha-alerts.test.yml
 
 molecule-default: venv image source  ## Debian 13: site.yml over SSH, idempotence, verify
 	molecule test -s default

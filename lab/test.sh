@@ -72,8 +72,8 @@ export PGHA_DEFAULT_LATE=separately  # molecule/default/verify.yml leaves the up
 static_log="$PWD/.cache/static.log"
 static_pid=
 if wanted static; then
-  phase static "static: lint sanity unit integration (stage 1)" \
-    "$MAKE" -j4 --output-sync=target lint sanity unit integration >"$static_log" 2>&1 &
+  phase static "static: lint sanity unit integration rules (stage 1)" \
+    "$MAKE" -j4 --output-sync=target lint sanity unit integration rules >"$static_log" 2>&1 &
   static_pid=$!
   hogs+=("$static_pid")
 fi
