@@ -13,7 +13,7 @@ suite="${1:-${PGHA_SUITE:-trixie}}"
 image="${PGHA_IMAGE:-pgha-lab:${suite}}"
 
 # Bump when the image's content changes: an older image is rebuilt.
-revision=4
+revision=5
 if [ "$(docker image inspect -f '{{ index .Config.Labels "pgha.image.revision" }}' "${image}" 2>/dev/null)" = "${revision}" ]; then
   echo "lab: image ${image} (revision ${revision}) exists, not rebuilt"
   exit 0
@@ -41,13 +41,14 @@ rm -f "${rootfs}"/etc/apt/sources.list.d/*.sources
 
 # The packages of the roles' defaults (etcd_packages on Debian 13, where the
 # lab takes etcd from the distribution; haproxy_package_name,
-# keepalived_packages, patroni_os_packages, pgbackrest_package,
+# keepalived_packages, patroni_os_packages, pgbackrest_package, pgbouncer_package,
+# databases_driver_package,
 # vip_callback_packages; the runtime libraries of the PostgreSQL build and
 # its build dependencies, roles/postgresql/vars/main.yml). Installed with
 # every service kept stopped (policy-rc.d) and etcd left disabled: a host
 # gets its etcd from the etcd role, configured, never the package's
 # single-node default.
-packages=(haproxy keepalived curl procps python3-venv python3-packaging pgbackrest iputils-arping
+packages=(haproxy keepalived curl procps python3-venv python3-packaging pgbackrest iputils-arping pgbouncer python3-psycopg2
           gcc make libreadline-dev zlib1g-dev libicu-dev pkg-config bzip2 libssl-dev tar gzip)
 [ "${suite}" = trixie ] && packages+=(etcd-server etcd-client)
 printf '#!/bin/sh\nexit 101\n' > "${rootfs}/usr/sbin/policy-rc.d"
@@ -61,6 +62,8 @@ chroot "${rootfs}" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive a
 # etcd did not start after a reboot (the power-cycle drill found it).
 rm -f "${rootfs}/usr/sbin/policy-rc.d" "${rootfs}"/etc/systemd/system/multi-user.target.wants/etcd.service \
   "${rootfs}"/etc/systemd/system/etcd2.service
+# PgBouncer likewise: only where the pgbouncer role configures and enables it.
+rm -f "${rootfs}"/etc/systemd/system/multi-user.target.wants/pgbouncer.service
 rm -rf "${rootfs}"/var/lib/apt/lists/*
 # Units that make no sense in a container.
 for unit in systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket \

@@ -47,7 +47,7 @@ from typing import Any
 from ansible_collections.pgha.patroni.plugins.module_utils._patroni_logic import timing_problems
 from ansible_collections.pgha.patroni.plugins.plugin_utils._cluster import as_bool, shared_defaults
 from ansible_collections.pgha.patroni.plugins.plugin_utils._inventory import (
-    POSTGRESQL_END_OF_LIFE, POSTGRESQL_INSTALL_METHODS, RENAMED, SUPPORTED_POSTGRESQL_MAJORS, client_cidr_problems, parse_network_cidr)
+    POSTGRESQL_END_OF_LIFE, POSTGRESQL_INSTALL_METHODS, RENAMED, SUPPORTED_POSTGRESQL_MAJORS, access_problems, client_cidr_problems, parse_network_cidr)
 from ansible_collections.pgha.patroni.plugins.plugin_utils._vips import vip_problems
 
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9_.-]*[a-z0-9])?$")
@@ -83,7 +83,7 @@ PORTS = {
     "etcd": ("pgha_etcd_client_port", "pgha_etcd_peer_port"),
     "postgres": ("pgha_postgresql_port", "pgha_restapi_port"),
     "balancers": ("pgha_haproxy_primary_port", "pgha_haproxy_replica_port",
-                  "pgha_haproxy_sync_replica_port", "pgha_haproxy_stats_port"),
+                  "pgha_haproxy_sync_replica_port", "pgha_haproxy_stats_port", "pgha_pgbouncer_port"),
     # pgBackRest's TLS server: on the repository host, and on every member
     # while a repository exists
     "backup": ("pgha_backup_port",),
@@ -223,6 +223,12 @@ def inventory_problems(summary: dict[str, Any]) -> list[str]:
         problems += found
     if summary.get("client_cidrs") is not None:
         problems += client_cidr_problems(summary["client_cidrs"])
+    lag = summary.get("replica_max_lag")
+    if lag is not None and not re.match(r"^([0-9]+(B|kB|MB|GB|TB)?)?$", str(lag)):
+        problems.append(f"pgha_replica_max_lag '{lag}' is not a size: use bytes or a size such as 16MB or 1GB (\"\" for no limit).")
+    if summary.get("users") is not None or summary.get("databases") is not None:
+        problems += access_problems(summary.get("databases") or [], summary.get("users") or [],
+                                    summary.get("reserved_users") or ["postgres"])
 
     names: dict[str, str] = {}
     addresses: dict[str, str] = {}
@@ -325,6 +331,12 @@ def summarise(hostvars: Any, groups: dict[str, list[str]], required_vars: list[s
         summary["postgresql_version"] = value(first, "pgha_postgresql_version")
         summary["postgresql_install_method"] = value(first, "pgha_postgresql_install_method")
         summary["tls"] = value(first, "pgha_tls")
+        summary["replica_max_lag"] = value(first, "pgha_replica_max_lag")
+        summary["databases"] = value(first, "pgha_databases")
+        summary["users"] = value(first, "pgha_users")
+        summary["reserved_users"] = [value(first, var) or default for var, default in (
+            ("patroni_superuser_username", "postgres"), ("patroni_replication_username", "replicator"),
+            ("patroni_rewind_username", "rewind_user"), ("pgha_pgbouncer_auth_user", "pgbouncer_auth"))]
         summary["vip"] = {
             "leader_vip_mode": value(first, "pgha_leader_vip_mode"),
             "balancer_vip_enabled": value(first, "pgha_balancer_vip_enabled"),

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -105,3 +106,155 @@ RENAMED = {
     "vip_callback_guard_bound": "pgha_leader_check_bound",
     "haproxy_bind_address": "haproxy_bind_addresses (a list; the default is pgha_address and the balancer VIP)",
 }
+
+
+# Users and databases (pgha_users, pgha_databases): PostgreSQL identifiers the
+# roles quote nowhere, so plain lower-case names only.
+IDENTIFIER_RE = r"^[a-z_][a-z0-9_]{0,62}$"
+USER_KEYS = {"name", "password", "attributes", "member_of", "privileges", "connection_limit", "cidrs", "state", "login"}
+DATABASE_KEYS = {"name", "owner", "encoding", "locale", "extensions", "state"}
+DATABASE_PRIVILEGES = {"ALL", "CONNECT", "CREATE", "TEMPORARY", "TEMP"}
+ROLE_ATTRIBUTES = {"SUPERUSER", "CREATEDB", "CREATEROLE", "INHERIT", "LOGIN", "REPLICATION", "BYPASSRLS"}
+RESERVED_USERS = ("postgres",)
+
+
+def _kind(value: Any) -> str:
+    """What YAML made of a value, in words (Ansible wraps the types it reads)."""
+    for kind, name in ((bool, "a boolean"), (int, "a number"), (float, "a number"), (dict, "a mapping"),
+                       (list, "a list"), (tuple, "a list")):
+        if isinstance(value, kind):
+            return name
+    return "no string" if value is None else type(value).__name__.lstrip("_")
+
+
+def _is_secret_text(value: Any) -> bool:
+    """A password as the inventory may give it: a string, or a Vault-encrypted value."""
+    return isinstance(value, str) or "vault" in type(value).__name__.lower() or "encrypted" in type(value).__name__.lower()
+
+
+def access_problems(databases: Any, users: Any, reserved: list[str] | tuple[str, ...] = RESERVED_USERS) -> list[str]:
+    """pgha_databases and pgha_users: one sentence per problem, before anything is created."""
+    ident = re.compile(IDENTIFIER_RE)
+    problems: list[str] = []
+    if not isinstance(users, (list, tuple)):
+        return [f"pgha_users must be a list of users (name, password, ...), not {users!r}."]
+    if not isinstance(databases, (list, tuple)):
+        return [f"pgha_databases must be a list of databases (name, owner, ...), not {databases!r}."]
+
+    names: set[str] = set()
+    present: set[str] = set()
+    for user in users:
+        if not isinstance(user, dict) or not user.get("name"):
+            problems.append(f"pgha_users entry {user!r} has no name: each user is a mapping with at least 'name'.")
+            continue
+        name = str(user["name"])
+        where = f"pgha_users entry '{name}'"
+        unknown = sorted(set(user) - USER_KEYS)
+        if unknown:
+            problems.append(f"{where} has unknown keys {', '.join(unknown)}: use {', '.join(sorted(USER_KEYS))}.")
+        if not ident.match(name):
+            problems.append(f"{where}: the name must be lower-case letters, digits and '_' (at most 63, not starting with a digit).")
+        if name in reserved:
+            problems.append(f"{where}: '{name}' is the cluster's own role, managed by Patroni; choose another name.")
+        if name in names:
+            problems.append(f"{where} appears twice: each user once.")
+        names.add(name)
+        state = user.get("state", "present")
+        if state not in ("present", "absent"):
+            problems.append(f"{where}: state must be present or absent, not '{state}'.")
+        elif state == "present":
+            present.add(name)
+        if "password" in user and user["password"] is not None and not _is_secret_text(user["password"]):
+            problems.append(
+                f"{where}: the password is not a string (YAML read it as {_kind(user['password'])}): quote it "
+                f"(or take it from Vault), or leave it out to have one generated into the credentials directory."
+            )
+        attributes = user.get("attributes", [])
+        if not isinstance(attributes, (list, tuple)):
+            problems.append(f"{where}: attributes must be a list such as [CREATEDB], not {attributes!r}.")
+        else:
+            bad = [a for a in attributes if str(a).upper().removeprefix("NO") not in ROLE_ATTRIBUTES]
+            if bad:
+                problems.append(f"{where}: unknown role attributes {', '.join(map(str, bad))}: use {', '.join(sorted(ROLE_ATTRIBUTES))} (or NO...).")
+            elif any(str(a).upper() in ("LOGIN", "NOLOGIN") for a in attributes):
+                problems.append(f"{where}: LOGIN and NOLOGIN are not attributes here: use login: false for a role that may not log in.")
+            elif any(str(a).upper() in ("SUPERUSER", "REPLICATION", "BYPASSRLS") for a in attributes):
+                problems.append(f"{where}: SUPERUSER, REPLICATION and BYPASSRLS are not given to application users; "
+                                f"the cluster's own roles hold them.")
+        limit = user.get("connection_limit", -1)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < -1:
+            problems.append(f"{where}: connection_limit must be a whole number (-1 for no limit), not {limit!r}.")
+        cidrs = user.get("cidrs", [])
+        if isinstance(cidrs, str) or not isinstance(cidrs, (list, tuple)):
+            problems.append(f"{where}: cidrs must be a list of networks such as ['10.1.0.0/24'], not {cidrs!r}.")
+        else:
+            for cidr in cidrs:
+                try:
+                    ipaddress.ip_network(str(cidr), strict=False)
+                except ValueError:
+                    problems.append(f"{where}: '{cidr}' is not a network like 10.0.0.0/24.")
+        member_of = user.get("member_of", [])
+        if isinstance(member_of, str) or not isinstance(member_of, (list, tuple)):
+            problems.append(f"{where}: member_of must be a list of roles, not {member_of!r}.")
+        privileges = user.get("privileges", [])
+        if not isinstance(privileges, (list, tuple)) or not all(isinstance(p, dict) for p in privileges):
+            problems.append(f"{where}: privileges must be a list of {{database: NAME, privileges: [CONNECT, ...]}}.")
+        else:
+            for grant in privileges:
+                privs = grant.get("privileges", [])
+                if not grant.get("database") or not isinstance(privs, (list, tuple)) or not privs:
+                    problems.append(f"{where}: each privileges entry needs a database and a list of privileges, not {grant!r}.")
+                    continue
+                bad = [p for p in privs if str(p).upper() not in DATABASE_PRIVILEGES]
+                if bad:
+                    problems.append(f"{where}: unknown database privileges {', '.join(map(str, bad))} on {grant['database']}: "
+                                    f"use {', '.join(sorted(DATABASE_PRIVILEGES))}.")
+    for user in users:
+        if isinstance(user, dict) and user.get("name") and user.get("state", "present") == "present":
+            for role in user.get("member_of") or []:
+                if isinstance(role, str) and role not in present and role in names:
+                    problems.append(f"pgha_users entry '{user['name']}' is a member of '{role}', which the inventory drops (state: absent).")
+
+    db_names: set[str] = set()
+    present_dbs: set[str] = set()
+    for db in databases:
+        if not isinstance(db, dict) or not db.get("name"):
+            problems.append(f"pgha_databases entry {db!r} has no name: each database is a mapping with at least 'name' and 'owner'.")
+            continue
+        name = str(db["name"])
+        where = f"pgha_databases entry '{name}'"
+        unknown = sorted(set(db) - DATABASE_KEYS)
+        if unknown:
+            problems.append(f"{where} has unknown keys {', '.join(unknown)}: use {', '.join(sorted(DATABASE_KEYS))}.")
+        if not ident.match(name):
+            problems.append(f"{where}: the name must be lower-case letters, digits and '_' (at most 63, not starting with a digit).")
+        if name in ("postgres", "template0", "template1"):
+            problems.append(f"{where}: '{name}' is one of the cluster's own databases; choose another name.")
+        if name in db_names:
+            problems.append(f"{where} appears twice: each database once.")
+        db_names.add(name)
+        state = db.get("state", "present")
+        if state not in ("present", "absent"):
+            problems.append(f"{where}: state must be present or absent, not '{state}'.")
+            continue
+        if state == "absent":
+            continue
+        present_dbs.add(name)
+        owner = db.get("owner")
+        if not owner:
+            problems.append(f"{where} has no owner: name one of pgha_users.")
+        elif owner not in present and owner not in reserved:
+            problems.append(
+                f"{where}: its owner '{owner}' is not a user of pgha_users (state: present); "
+                f"add it there or name another owner."
+            )
+        extensions = db.get("extensions", [])
+        if isinstance(extensions, str) or not isinstance(extensions, (list, tuple)):
+            problems.append(f"{where}: extensions must be a list of names, not {extensions!r}.")
+    for user in users:
+        if isinstance(user, dict) and user.get("state", "present") == "present":
+            for grant in user.get("privileges") or []:
+                if isinstance(grant, dict) and grant.get("database") and grant["database"] not in present_dbs | {"postgres"}:
+                    problems.append(f"pgha_users entry '{user.get('name')}' has privileges on '{grant['database']}', "
+                                    f"which is not a database of pgha_databases (state: present).")
+    return problems

@@ -227,3 +227,65 @@ def test_the_old_single_bind_address_is_named_with_its_list():
         "Host a sets haproxy_bind_address, which is now haproxy_bind_addresses (a list; the default is pgha_address "
         "and the balancer VIP): rename it in the inventory."
     ]
+
+
+GOOD_USERS = [
+    {"name": "app", "connection_limit": 50, "privileges": [{"database": "app", "privileges": ["CONNECT", "temporary"]}]},
+    {"name": "reader", "password": "s3cret", "member_of": ["pg_read_all_data"], "cidrs": ["10.9.0.0/24"],
+     "attributes": ["NOINHERIT"]},
+    {"name": "old", "state": "absent"},
+]
+GOOD_DATABASES = [{"name": "app", "owner": "app", "extensions": ["pgcrypto"]}, {"name": "gone", "state": "absent"}]
+
+
+def test_users_and_databases_that_are_fine():
+    assert inventory_problems(summary(users=GOOD_USERS, databases=GOOD_DATABASES)) == []
+    assert inventory_problems(summary(users=[], databases=[])) == []
+
+
+def test_a_password_that_is_not_a_string_is_named_without_its_value():
+    problems = inventory_problems(summary(users=[{"name": "app", "password": 12345}], databases=[]))
+    assert problems == [
+        "pgha_users entry 'app': the password is not a string (YAML read it as a number): quote it (or take it from "
+        "Vault), or leave it out to have one generated into the credentials directory."
+    ]
+    assert "12345" not in problems[0]
+
+
+def test_an_owner_the_inventory_does_not_keep():
+    problems = inventory_problems(summary(users=GOOD_USERS, databases=GOOD_DATABASES + [{"name": "app2", "owner": "old"}]))
+    assert problems == ["pgha_databases entry 'app2': its owner 'old' is not a user of pgha_users (state: present); "
+                        "add it there or name another owner."]
+    assert inventory_problems(summary(users=[], databases=[{"name": "x", "owner": "postgres"}])) == []
+    assert "has no owner" in inventory_problems(summary(users=[], databases=[{"name": "x"}]))[0]
+
+
+def test_names_keys_attributes_and_privileges():
+    cases = {
+        "Bad-Name": [{"name": "Bad-Name"}],
+        "unknown keys passwd": [{"name": "a", "passwd": "x"}],
+        "cluster's own role": [{"name": "replicator"}],
+        "appears twice": [{"name": "a"}, {"name": "a"}],
+        "not given to application users": [{"name": "a", "attributes": ["SUPERUSER"]}],
+        "unknown role attributes FLY": [{"name": "a", "attributes": ["FLY"]}],
+        "connection_limit must be": [{"name": "a", "connection_limit": "many"}],
+        "is not a network": [{"name": "a", "cidrs": ["10.0.0.0/33"]}],
+        "which is not a database of pgha_databases": [{"name": "a", "privileges": [{"database": "nope", "privileges": ["CONNECT"]}]}],
+        "unknown database privileges SELECT": [{"name": "a", "privileges": [{"database": "postgres", "privileges": ["SELECT"]}]}],
+        "state must be present or absent": [{"name": "a", "state": "gone"}],
+        "use login: false": [{"name": "a", "attributes": ["NOLOGIN"]}],
+    }
+    for expected, users in cases.items():
+        problems = inventory_problems(summary(users=users, databases=[],
+                                              reserved_users=["postgres", "replicator", "rewind_user", "pgbouncer_auth"]))
+        assert len(problems) == 1 and expected in problems[0], (expected, problems)
+    assert "must be a list" in inventory_problems(summary(users={"name": "a"}, databases=[]))[0]
+
+
+def test_replica_max_lag_is_a_size():
+    for good in ["16MB", "1048576", "", "1GB", "512kB"]:
+        assert inventory_problems(summary(replica_max_lag=good)) == [], good
+    assert len(inventory_problems(summary(replica_max_lag="1 GB"))) == 1  # HAProxy's check line takes no space
+    assert inventory_problems(summary(replica_max_lag="lots")) == [
+        "pgha_replica_max_lag 'lots' is not a size: use bytes or a size such as 16MB or 1GB (\"\" for no limit)."
+    ]
