@@ -56,7 +56,7 @@ figures() {  # figures DOOR: processed failed aborted max_ms from pgbench's outp
   local processed failed aborted max_us
   processed=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/$door.out")
   failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/$door.out")
-  aborted=$(grep -c 'aborted' "$work/$door.out" || true)
+  aborted=$(grep -oE 'client [0-9]+ (script [0-9]+ )?aborted' "$work/$door.out" | awk '{print $2}' | sort -u | wc -l)
   max_us=$(cat "$work/$door".[0-9]* 2>/dev/null | awk 'BEGIN {m = 0} $3 > m {m = $3} END {print m}')
   rm -f "$work/$door".[0-9]*
   echo "\"processed\": ${processed:-0}, \"failed\": ${failed:-0}, \"aborted_clients\": ${aborted}, \"max_latency_ms\": $(( max_us / 1000 ))"
