@@ -132,9 +132,34 @@ def _is_secret_text(value: Any) -> bool:
     return isinstance(value, str) or "vault" in type(value).__name__.lower() or "encrypted" in type(value).__name__.lower()
 
 
+def _entry_problems(var: str, noun: str, needs: str, entry: Any, keys: set[str], own: tuple[str, ...] | list[str],
+                    own_what: str, seen: set[str]) -> tuple[str | None, str, list[str]]:
+    """What pgha_users and pgha_databases entries share: a mapping with a plain name, known keys,
+    not one of the cluster's own, each once, state present or absent. Returns (name, state, problems);
+    name is None when the entry has none (the other checks then make no sense)."""
+    if not isinstance(entry, dict) or not entry.get("name"):
+        return None, "", [f"{var} entry {entry!r} has no name: each {noun} is a mapping with at least {needs}."]
+    name = str(entry["name"])
+    where = f"{var} entry '{name}'"
+    problems: list[str] = []
+    unknown = sorted(set(entry) - keys)
+    if unknown:
+        problems.append(f"{where} has unknown keys {', '.join(unknown)}: use {', '.join(sorted(keys))}.")
+    if not re.match(IDENTIFIER_RE, name):
+        problems.append(f"{where}: the name must be lower-case letters, digits and '_' (at most 63, not starting with a digit).")
+    if name in own:
+        problems.append(f"{where}: '{name}' is {own_what}; choose another name.")
+    if name in seen:
+        problems.append(f"{where} appears twice: each {noun} once.")
+    seen.add(name)
+    state = entry.get("state", "present")
+    if state not in ("present", "absent"):
+        problems.append(f"{where}: state must be present or absent, not '{state}'.")
+    return name, state, problems
+
+
 def access_problems(databases: Any, users: Any, reserved: list[str] | tuple[str, ...] = RESERVED_USERS) -> list[str]:
     """pgha_databases and pgha_users: one sentence per problem, before anything is created."""
-    ident = re.compile(IDENTIFIER_RE)
     problems: list[str] = []
     if not isinstance(users, (list, tuple)):
         return [f"pgha_users must be a list of users (name, password, ...), not {users!r}."]
@@ -144,25 +169,12 @@ def access_problems(databases: Any, users: Any, reserved: list[str] | tuple[str,
     names: set[str] = set()
     present: set[str] = set()
     for user in users:
-        if not isinstance(user, dict) or not user.get("name"):
-            problems.append(f"pgha_users entry {user!r} has no name: each user is a mapping with at least 'name'.")
+        name, state, found = _entry_problems("pgha_users", "user", "'name'", user, USER_KEYS, reserved, "the cluster's own role, managed by Patroni", names)
+        problems += found
+        if name is None:
             continue
-        name = str(user["name"])
         where = f"pgha_users entry '{name}'"
-        unknown = sorted(set(user) - USER_KEYS)
-        if unknown:
-            problems.append(f"{where} has unknown keys {', '.join(unknown)}: use {', '.join(sorted(USER_KEYS))}.")
-        if not ident.match(name):
-            problems.append(f"{where}: the name must be lower-case letters, digits and '_' (at most 63, not starting with a digit).")
-        if name in reserved:
-            problems.append(f"{where}: '{name}' is the cluster's own role, managed by Patroni; choose another name.")
-        if name in names:
-            problems.append(f"{where} appears twice: each user once.")
-        names.add(name)
-        state = user.get("state", "present")
-        if state not in ("present", "absent"):
-            problems.append(f"{where}: state must be present or absent, not '{state}'.")
-        elif state == "present":
+        if state == "present":
             present.add(name)
         if "password" in user and user["password"] is not None and not _is_secret_text(user["password"]):
             problems.append(
@@ -218,25 +230,12 @@ def access_problems(databases: Any, users: Any, reserved: list[str] | tuple[str,
     db_names: set[str] = set()
     present_dbs: set[str] = set()
     for db in databases:
-        if not isinstance(db, dict) or not db.get("name"):
-            problems.append(f"pgha_databases entry {db!r} has no name: each database is a mapping with at least 'name' and 'owner'.")
+        name, state, found = _entry_problems("pgha_databases", "database", "'name' and 'owner'", db, DATABASE_KEYS, ("postgres", "template0", "template1"),
+                                             "one of the cluster's own databases", db_names)
+        problems += found
+        if name is None or state not in ("present", "absent"):
             continue
-        name = str(db["name"])
         where = f"pgha_databases entry '{name}'"
-        unknown = sorted(set(db) - DATABASE_KEYS)
-        if unknown:
-            problems.append(f"{where} has unknown keys {', '.join(unknown)}: use {', '.join(sorted(DATABASE_KEYS))}.")
-        if not ident.match(name):
-            problems.append(f"{where}: the name must be lower-case letters, digits and '_' (at most 63, not starting with a digit).")
-        if name in ("postgres", "template0", "template1"):
-            problems.append(f"{where}: '{name}' is one of the cluster's own databases; choose another name.")
-        if name in db_names:
-            problems.append(f"{where} appears twice: each database once.")
-        db_names.add(name)
-        state = db.get("state", "present")
-        if state not in ("present", "absent"):
-            problems.append(f"{where}: state must be present or absent, not '{state}'.")
-            continue
         if state == "absent":
             continue
         present_dbs.add(name)
